@@ -1,0 +1,147 @@
+#include "cli/demo.h"
+
+#include <chrono>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kora/kora.h"
+
+namespace kora::cli {
+namespace {
+
+// Prints one step and remembers whether it gave what the demo expected.
+class Steps {
+ public:
+  explicit Steps(std::ostream& out) : out_(out) {}
+
+  void show(std::string_view what, std::string_view got, bool as_expected) {
+    out_ << "  " << what << " -> " << got << (as_expected ? "" : "   [UNEXPECTED]") << '\n';
+    failures_ += as_expected ? 0 : 1;
+  }
+  int exit_code() const { return failures_ == 0 ? 0 : 1; }
+
+ private:
+  std::ostream& out_;
+  int failures_ = 0;
+};
+
+std::string show_optional(const Result<std::optional<std::string>>& r) {
+  if (!r.ok()) return r.status().to_string();
+  return *r ? "\"" + **r + "\"" : "(nil)";
+}
+
+template <class T>
+std::string show_number(const Result<T>& r) {
+  return r.ok() ? std::to_string(*r) : r.status().to_string();
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + items[i];
+  return out + "]";
+}
+
+}  // namespace
+
+int run_demo(std::ostream& out) {
+  auto opened = Database::open();
+  if (!opened.ok()) {
+    out << "cannot open the database: " << opened.status().to_string() << '\n';
+    return 1;
+  }
+  Database& db = **opened;
+  Steps steps(out);
+  out << "Opened an embedded database with " << db.shard_count() << " shard(s).\n\n";
+
+  out << "Strings\n";
+  steps.show("set greeting \"hello world\"", db.set("greeting", "hello world").to_string(), true);
+  auto greeting = db.get("greeting");
+  steps.show("get greeting", show_optional(greeting),
+             greeting.ok() && *greeting == std::optional<std::string>("hello world"));
+  auto appended = db.append("greeting", "!");
+  steps.show("append greeting \"!\"", show_number(appended), appended.ok() && *appended == 12);
+  auto missing = db.get("no-such-key");
+  steps.show("get no-such-key", show_optional(missing), missing.ok() && !*missing);
+
+  out << "\nCounters from 4 threads (1000 incr each)\n";
+  {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&db] {
+        for (int i = 0; i < 1000; ++i) (void)db.incr("visits");
+      });
+    }
+    for (auto& thread : threads) thread.join();
+  }
+  auto visits = db.get("visits");
+  steps.show("get visits", show_optional(visits),
+             visits.ok() && *visits == std::optional<std::string>("4000"));
+  auto bad_incr = db.incr("greeting");
+  steps.show("incr greeting (not an integer)", bad_incr.status().to_string(),
+             bad_incr.status().code() == ErrorCode::kOutOfRange);
+
+  out << "\nLists, hashes and sets\n";
+  auto pushed = db.rpush("queue", {"first", "second", "third"});
+  steps.show("rpush queue first second third", show_number(pushed), pushed.ok() && *pushed == 3);
+  auto range = db.lrange("queue", 0, -1);
+  steps.show("lrange queue 0 -1", range.ok() ? join(*range) : range.status().to_string(),
+             range.ok() && range->size() == 3);
+  auto popped = db.lpop("queue");
+  steps.show("lpop queue", show_optional(popped),
+             popped.ok() && *popped == std::optional<std::string>("first"));
+  auto created = db.hset("user:1", "name", "Ada");
+  steps.show("hset user:1 name Ada", created.ok() && *created ? "new field" : "?",
+             created.ok() && *created);
+  auto name = db.hget("user:1", "name");
+  steps.show("hget user:1 name", show_optional(name),
+             name.ok() && *name == std::optional<std::string>("Ada"));
+  auto added = db.sadd("tags", {"fast", "embedded", "fast"});
+  steps.show("sadd tags fast embedded fast", show_number(added), added.ok() && *added == 2);
+  auto wrong = db.lpush("tags", {"x"});
+  steps.show("lpush tags x (tags is a set)", wrong.status().to_string(),
+             wrong.status().code() == ErrorCode::kWrongType);
+
+  out << "\nMany keys across shards\n";
+  steps.show("mset a 1 b 2 c 3", db.mset({{"a", "1"}, {"b", "2"}, {"c", "3"}}).to_string(), true);
+  auto values = db.mget({"a", "missing", "c"});
+  std::string shown;
+  if (values.ok()) {
+    for (const auto& v : *values) shown += (shown.empty() ? "" : ", ") + (v ? *v : "(nil)");
+  }
+  steps.show("mget a missing c", "[" + shown + "]", values.ok() && shown == "1, (nil), 3");
+  auto keys = db.keys("[a-c]");
+  steps.show("keys [a-c]", keys.ok() ? join(*keys) : keys.status().to_string(),
+             keys.ok() && keys->size() == 3);
+
+  out << "\nExpiry (millisecond TTLs, reclaimed by each shard's sweep)\n";
+  steps.show("set_ex session token 150 ms",
+             db.set_ex("session", "token", std::chrono::milliseconds(150)).to_string(), true);
+  auto pttl = db.pttl("session");
+  steps.show("pttl session", pttl.ok() && *pttl ? std::to_string((*pttl)->count()) + " ms" : "?",
+             pttl.ok() && *pttl && (*pttl)->count() > 0 && (*pttl)->count() <= 150);
+  auto before = db.db_size();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto after = db.db_size();
+  steps.show("db_size before and after 200 ms", show_number(before) + " -> " + show_number(after),
+             before.ok() && after.ok() && *after + 1 == *before);
+  auto gone = db.get("session");
+  steps.show("get session", show_optional(gone), gone.ok() && !*gone);
+
+  out << "\nBad input changes nothing\n";
+  auto bad_ttl = db.set_ex("greeting", "x", std::chrono::milliseconds(0));
+  steps.show("set_ex greeting x 0 ms", bad_ttl.to_string(),
+             bad_ttl.code() == ErrorCode::kInvalidArgument);
+  auto bad_open = Database::open(Config{.shard_count = 0});
+  steps.show("open with shard_count 0", bad_open.status().to_string(),
+             bad_open.status().code() == ErrorCode::kInvalidArgument);
+
+  out << '\n'
+      << (steps.exit_code() == 0 ? "Every step behaved as expected."
+                                 : "Some steps did not behave as expected.")
+      << '\n';
+  return steps.exit_code();
+}
+
+}  // namespace kora::cli

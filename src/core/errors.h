@@ -1,0 +1,28 @@
+// Short constructors for the error Statuses the engine returns, so call sites read as
+// `return core::wrong_type();` and messages stay uniform.
+#pragma once
+
+#include <string>
+
+#include "kora/status.h"
+
+namespace kora::core {
+
+inline Status invalid_argument(std::string message) {
+  return Status(ErrorCode::kInvalidArgument, std::move(message));
+}
+inline Status wrong_type() {
+  return Status(ErrorCode::kWrongType,
+                "WRONGTYPE Operation against a key holding the wrong kind of value");
+}
+inline Status out_of_range(std::string message) {
+  return Status(ErrorCode::kOutOfRange, std::move(message));
+}
+inline Status limit_exceeded(std::string message) {
+  return Status(ErrorCode::kLimitExceeded, std::move(message));
+}
+inline Status internal_error(std::string message) {
+  return Status(ErrorCode::kInternal, std::move(message));
+}
+
+}  // namespace kora::core

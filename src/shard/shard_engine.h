@@ -1,0 +1,216 @@
+// ShardEngine: N shards, one worker thread and one mailbox each, and the small vocabulary
+// every operation travels through:
+//
+//   call(shard, f)      run f(Shard&) on that shard, synchronously; returns f's value
+//   call_all(f, mode)   run f on every shard; results indexed by shard
+//
+// f returns a Status or a Result<T>. Exceptions thrown by f (std::bad_alloc above all) are
+// caught at this boundary and become kInternal errors; none escapes to the caller.
+//
+// Dispatch (docs/architecture.md, "Dispatch"): each shard has one execution right, an
+// atomic flag. A caller that finds the shard idle (right free, mailbox empty) takes the
+// right and runs f inline: no handoff, no wake-up, no allocation. Otherwise it puts a task
+// that lives on its own stack into the shard's mailbox and waits for the worker (spinning
+// briefly, then sleeping on a C++20 atomic wait). The worker takes the right to drain its
+// mailbox and to run the periodic expiry sweep. A non-empty mailbox makes new callers queue
+// behind it, so queued callers are never starved by inline ones. Either way exactly one
+// thread touches a shard's data at a time, and each call is atomic on its shard.
+//
+// Thread safety: every method may be called from any number of threads, except from inside
+// an f (a shard operation never calls back into the engine).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/guard.h"
+#include "kora/status.h"
+#include "shard/shard.h"
+
+namespace kora::shard {
+
+// How call_all spreads work. kInline: the caller runs every idle shard's part itself, one
+// after another; best for cheap parts (a handoff to a sleeping worker costs tens of
+// microseconds). kParallel: every shard's worker runs its part at once while the caller
+// runs one; best for parts that scan a whole shard.
+enum class Fanout { kInline, kParallel };
+
+// A unit of work in a mailbox. It lives on the waiting caller's stack, so queuing allocates
+// nothing; the worker must not touch it after setting `done`.
+struct Task {
+  using RunFn = void (*)(Task*, Shard&) noexcept;
+  explicit Task(RunFn fn) : run(fn) {}
+  RunFn run;
+  Task* next = nullptr;
+  std::atomic<std::uint32_t> done{0};
+};
+
+// One shard: its data, execution right, mailbox and worker.
+struct alignas(64) ShardSlot {
+  ShardSlot(std::uint32_t index, const core::Clock& clock, kv::KvLimits kv_limits)
+      : shard(index, clock, kv_limits) {}
+
+  // The execution right: true while some thread runs this shard's code.
+  std::atomic<bool> busy{false};
+  // Tasks in the mailbox or being drained; callers queue behind them while non-zero.
+  std::atomic<std::uint32_t> queued{0};
+  std::mutex mailbox_mutex;
+  std::condition_variable mailbox_cv;
+  Task* mailbox_head = nullptr;  // guarded by mailbox_mutex
+  Task* mailbox_tail = nullptr;  // guarded by mailbox_mutex
+  bool stopping = false;         // guarded by mailbox_mutex
+  std::thread worker;
+  Shard shard;
+};
+
+class ShardEngine {
+ public:
+  struct Options {
+    std::uint32_t shard_count = 1;
+    std::chrono::milliseconds sweep_interval{100};
+    kv::KvLimits kv_limits;
+    core::Clock clock;
+  };
+
+  // Starts one worker per shard. kInternal if a thread cannot be started.
+  static Result<std::unique_ptr<ShardEngine>> start(Options options);
+  // Drains every mailbox, then stops and joins the workers.
+  ~ShardEngine();
+  ShardEngine(const ShardEngine&) = delete;
+  ShardEngine& operator=(const ShardEngine&) = delete;
+
+  std::uint32_t shard_count() const noexcept { return static_cast<std::uint32_t>(slots_.size()); }
+  // XXH3-64 of the key with a fixed seed, modulo shard_count().
+  std::uint32_t shard_of(std::string_view key) const noexcept;
+  const core::Clock& clock() const noexcept { return clock_; }
+  // Commands waiting in (or being drained from) the shard's mailbox right now.
+  std::uint32_t mailbox_depth(std::uint32_t shard) const noexcept {
+    return slots_[shard]->queued.load(std::memory_order_relaxed);
+  }
+
+  template <class F>
+  auto call(std::uint32_t shard, F&& f) -> std::invoke_result_t<F&, Shard&>;
+
+  template <class F>
+  auto call_all(F&& f, Fanout mode = Fanout::kInline)
+      -> std::vector<std::invoke_result_t<F&, Shard&>>;
+
+ private:
+  using Slot = ShardSlot;
+  template <class F, class R>
+  struct CallTask;
+
+  explicit ShardEngine(Options options);
+
+  template <class F, class R = std::invoke_result_t<F&, Shard&>>
+  static R run_guarded(F& f, Shard& shard) noexcept;
+
+  // Takes the shard's right if the shard is idle; true: the caller now holds it.
+  static bool try_enter_inline(Slot& slot) noexcept {
+    return slot.queued.load(std::memory_order_acquire) == 0 &&
+           !slot.busy.load(std::memory_order_relaxed) &&
+           !slot.busy.exchange(true, std::memory_order_acquire);
+  }
+  static void leave(Slot& slot) noexcept { slot.busy.store(false, std::memory_order_release); }
+  static Shard& data(Slot& slot) noexcept { return slot.shard; }
+  // Queues a task for the worker (waking it if needed).
+  void enqueue(Slot& slot, Task& task);
+  static void wait(Task& task) noexcept;
+  void worker_loop(Slot& slot);
+
+  core::Clock clock_;
+  std::chrono::milliseconds sweep_interval_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+};
+
+// ---- Implementation of the templates -------------------------------------------------
+
+template <class F, class R>
+R ShardEngine::run_guarded(F& f, Shard& shard) noexcept {
+  return core::guarded([&]() -> R { return f(shard); });
+}
+
+template <class F, class R>
+struct ShardEngine::CallTask : Task {
+  explicit CallTask(F* fn) : Task(&CallTask::run_impl), f(fn) {}
+  static void run_impl(Task* task, Shard& shard) noexcept {
+    auto* self = static_cast<CallTask*>(task);
+    self->result.emplace(run_guarded(*self->f, shard));
+  }
+  F* f;
+  std::optional<R> result;
+};
+
+template <class F>
+auto ShardEngine::call(std::uint32_t shard, F&& f) -> std::invoke_result_t<F&, Shard&> {
+  using R = std::invoke_result_t<F&, Shard&>;
+  Slot& slot = *slots_[shard];
+  if (try_enter_inline(slot)) {
+    R result = run_guarded(f, data(slot));
+    leave(slot);
+    return result;
+  }
+  CallTask<std::remove_reference_t<F>, R> task(&f);
+  enqueue(slot, task);
+  wait(task);
+  return std::move(*task.result);
+}
+
+template <class F>
+auto ShardEngine::call_all(F&& f, Fanout mode) -> std::vector<std::invoke_result_t<F&, Shard&>> {
+  using R = std::invoke_result_t<F&, Shard&>;
+  using Call = CallTask<std::remove_reference_t<F>, R>;
+  const std::uint32_t n = shard_count();
+  std::vector<std::optional<R>> inline_results(n);
+  // Tasks are not movable (atomics), so they live in a fixed array.
+  std::unique_ptr<std::optional<Call>[]> tasks(new std::optional<Call>[n]);
+  // kParallel: hand every shard but the last to its worker first, so they run while the
+  // caller works on the last one.
+  const std::uint32_t caller_shard = n - 1;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    Slot& slot = *slots_[i];
+    const bool run_here = mode == Fanout::kInline || i == caller_shard;
+    if (run_here && mode == Fanout::kInline && try_enter_inline(slot)) {
+      inline_results[i].emplace(run_guarded(f, data(slot)));
+      leave(slot);
+    } else if (!run_here || mode == Fanout::kInline) {
+      tasks[i].emplace(&f);
+      enqueue(slot, *tasks[i]);
+    }
+  }
+  if (mode == Fanout::kParallel) {
+    Call& own = tasks[caller_shard].emplace(&f);
+    Slot& slot = *slots_[caller_shard];
+    if (try_enter_inline(slot)) {
+      inline_results[caller_shard].emplace(run_guarded(f, data(slot)));
+      leave(slot);
+      tasks[caller_shard].reset();
+    } else {
+      enqueue(slot, own);
+    }
+  }
+  std::vector<R> results;
+  results.reserve(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    if (tasks[i]) {
+      wait(*tasks[i]);
+      results.push_back(std::move(*tasks[i]->result));
+    } else {
+      results.push_back(std::move(*inline_results[i]));
+    }
+  }
+  return results;
+}
+
+}  // namespace kora::shard

@@ -1,0 +1,134 @@
+// Many threads on overlapping keys through the public API; final state checked exactly.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kora/kora.h"
+#include "test_util.h"
+
+namespace kora {
+namespace {
+
+using testing::IsOk;
+
+constexpr int kThreads = 8;
+
+class DatabaseConcurrencyTest : public ::testing::TestWithParam<std::uint32_t> {
+ protected:
+  void SetUp() override {
+    auto db = Database::open(Config{.shard_count = GetParam()});
+    ASSERT_TRUE(db.ok());
+    db_ = std::move(db).value();
+  }
+
+  template <class F>
+  void run_threads(F body) {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) threads.emplace_back(body, t);
+    for (auto& thread : threads) thread.join();
+  }
+
+  std::unique_ptr<Database> db_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Shards, DatabaseConcurrencyTest, ::testing::Values(1u, 3u),
+                         [](const auto& info) { return "shards" + std::to_string(info.param); });
+
+TEST_P(DatabaseConcurrencyTest, IncrTotalsAreExact) {
+  constexpr int kIncrs = 2000;
+  constexpr int kCounters = 5;
+  run_threads([&](int t) {
+    for (int i = 0; i < kIncrs; ++i) {
+      auto r = db_->incrby("counter:" + std::to_string((i + t) % kCounters), t + 1);
+      ASSERT_TRUE(r.ok()) << r.status().to_string();
+    }
+  });
+  std::int64_t total = 0;
+  for (int c = 0; c < kCounters; ++c) {
+    auto v = db_->get("counter:" + std::to_string(c));
+    ASSERT_TRUE(v.ok() && v->has_value());
+    total += std::stoll(**v);
+  }
+  // Thread t adds (t + 1) kIncrs times: sum over t of (t + 1) * kIncrs.
+  EXPECT_EQ(total, static_cast<std::int64_t>(kIncrs) * (kThreads * (kThreads + 1) / 2));
+}
+
+TEST_P(DatabaseConcurrencyTest, ListsHashesAndSetsLoseNothing) {
+  constexpr int kOps = 1000;
+  run_threads([&](int t) {
+    for (int i = 0; i < kOps; ++i) {
+      const std::string item = std::to_string(t) + ":" + std::to_string(i);
+      ASSERT_TRUE(db_->rpush("list", {item}).ok());
+      ASSERT_TRUE(db_->sadd("set", {item, "common"}).ok());
+      ASSERT_TRUE(db_->hincrby("hash", "field" + std::to_string(i % 7), 1).ok());
+    }
+  });
+  EXPECT_EQ(*db_->llen("list"), kThreads * kOps);
+  EXPECT_EQ(*db_->scard("set"), kThreads * kOps + 1);
+  auto all = db_->lrange("list", 0, -1);
+  ASSERT_TRUE(all.ok());
+  std::set<std::string> unique(all->begin(), all->end());
+  EXPECT_EQ(unique.size(), static_cast<std::size_t>(kThreads * kOps));
+  std::int64_t hash_total = 0;
+  auto hash = db_->hgetall("hash");
+  ASSERT_TRUE(hash.ok());
+  for (const auto& [field, value] : *hash) hash_total += std::stoll(value);
+  EXPECT_EQ(hash_total, kThreads * kOps);
+}
+
+// Writers and readers mixed: every read sees a value some writer wrote, mget stays
+// positional, and the final state holds the last value each key's single owner wrote.
+TEST_P(DatabaseConcurrencyTest, MixedReadersAndWriters) {
+  constexpr int kKeys = 64;
+  constexpr int kRounds = 300;
+  std::atomic<bool> bad_read{false};
+  run_threads([&](int t) {
+    std::vector<std::string> keys;
+    for (int k = 0; k < kKeys; ++k) keys.push_back("shared:" + std::to_string(k));
+    std::vector<std::string_view> views(keys.begin(), keys.end());
+    for (int r = 0; r < kRounds; ++r) {
+      if (t % 2 == 0) {
+        // Writer t owns keys k with k % 4 == t / 2.
+        for (int k = t / 2; k < kKeys; k += 4) {
+          ASSERT_THAT(db_->set(keys[k], std::to_string(k) + "@" + std::to_string(r)), IsOk());
+        }
+      } else {
+        auto values = db_->mget(views);
+        ASSERT_TRUE(values.ok());
+        for (int k = 0; k < kKeys; ++k) {
+          const auto& v = (*values)[k];
+          if (v && v->rfind(std::to_string(k) + "@", 0) != 0) bad_read = true;
+        }
+      }
+    }
+  });
+  EXPECT_FALSE(bad_read);
+  for (int k = 0; k < kKeys; ++k) {
+    EXPECT_EQ(*db_->get("shared:" + std::to_string(k)),
+              std::optional<std::string>(std::to_string(k) + "@" + std::to_string(kRounds - 1)));
+  }
+  EXPECT_EQ(*db_->db_size(), static_cast<std::uint64_t>(kKeys));
+}
+
+TEST_P(DatabaseConcurrencyTest, FanoutCallsDuringWrites) {
+  constexpr int kOps = 500;
+  run_threads([&](int t) {
+    for (int i = 0; i < kOps; ++i) {
+      if (t == 0 && i % 50 == 0) {
+        ASSERT_TRUE(db_->keys("k:*").ok());
+        ASSERT_TRUE(db_->db_size().ok());
+      }
+      ASSERT_THAT(db_->set("k:" + std::to_string(t) + ":" + std::to_string(i), "v"), IsOk());
+    }
+  });
+  EXPECT_EQ(*db_->db_size(), static_cast<std::uint64_t>(kThreads * kOps));
+  EXPECT_EQ(db_->keys("k:3:*")->size(), static_cast<std::size_t>(kOps));
+  EXPECT_EQ(*db_->del_many({"k:0:0", "k:1:1", "k:0:0"}), 2);
+}
+
+}  // namespace
+}  // namespace kora
