@@ -5,10 +5,6 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#endif
-
 namespace kora::shard {
 namespace {
 
@@ -21,12 +17,6 @@ constexpr std::size_t kSweepBatch = 1024;
 // in well under a microsecond; a sleep/wake costs tens of microseconds.
 constexpr int kReplySpins = 256;
 constexpr int kEnterSpins = 64;
-
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  _mm_pause();
-#endif
-}
 
 }  // namespace
 

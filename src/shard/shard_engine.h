@@ -74,6 +74,12 @@ struct alignas(64) ShardSlot {
   Shard shard;
 };
 
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
 class ShardEngine {
  public:
   struct Options {
@@ -108,6 +114,8 @@ class ShardEngine {
 
  private:
   using Slot = ShardSlot;
+  // How often call() retries the inline path before queuing to the worker.
+  static constexpr int kInlineAttempts = 128;
   template <class F, class R>
   struct CallTask;
 
@@ -156,10 +164,21 @@ template <class F>
 auto ShardEngine::call(std::uint32_t shard, F&& f) -> std::invoke_result_t<F&, Shard&> {
   using R = std::invoke_result_t<F&, Shard&>;
   Slot& slot = *slots_[shard];
-  if (try_enter_inline(slot)) {
-    R result = run_guarded(f, data(slot));
-    leave(slot);
-    return result;
+  // Another caller's inline command lasts well under a microsecond, so competing for the
+  // right briefly beats a handoff to a sleeping worker (tens of microseconds). Yielding
+  // now and then lets a preempted holder finish when threads outnumber cores.
+  for (int attempt = 0;; ++attempt) {
+    if (try_enter_inline(slot)) {
+      R result = run_guarded(f, data(slot));
+      leave(slot);
+      return result;
+    }
+    if (attempt == kInlineAttempts) break;
+    if (attempt % 16 == 15) {
+      std::this_thread::yield();
+    } else {
+      cpu_relax();
+    }
   }
   CallTask<std::remove_reference_t<F>, R> task(&f);
   enqueue(slot, task);
