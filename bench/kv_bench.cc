@@ -19,7 +19,6 @@
 // kora get p50, against the targets (>= 30 %, <= 1000 ns). Exit status 1 if any benchmark
 // failed its check. Extra flag: --kora_shards=N overrides the shard count.
 #include <benchmark/benchmark.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -29,7 +28,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -41,9 +39,19 @@
 #include <utility>
 #include <vector>
 
+#include "bench_util.h"
 #include "kora/kora.h"
 
 namespace {
+
+using kora_bench::display_reporter;
+using kora_bench::fixed;
+using kora_bench::flag;
+using kora_bench::rate;
+using kora_bench::SummaryReporter;
+using kora_bench::timed_rng;
+using kora_bench::verify_rng;
+using kora_bench::XorShift64;
 
 constexpr std::uint32_t kKeyCount = 100'000;
 constexpr std::size_t kValueBytes = 64;
@@ -53,35 +61,6 @@ constexpr std::size_t kLatencySamples = 50'000;  // individually timed calls per
 constexpr double kMinTime = 0.2;                 // seconds per benchmark run
 
 std::uint32_t g_shard_count = 0;  // 0: default_shard_count()
-
-// ---- Key choice -----------------------------------------------------------------------
-
-// xorshift64; index() maps the high 32 bits to [0, n) by multiply-shift (no division).
-class XorShift64 {
- public:
-  explicit XorShift64(std::uint64_t seed) : state_(seed | 1) {}
-  std::uint64_t next() noexcept {
-    state_ ^= state_ << 13;
-    state_ ^= state_ >> 7;
-    state_ ^= state_ << 17;
-    return state_;
-  }
-  std::size_t index(std::uint32_t n) noexcept {
-    return static_cast<std::size_t>(((next() >> 32) * n) >> 32);
-  }
-
- private:
-  std::uint64_t state_;
-};
-
-// The timed sequence for a thread: the same for kora and the baseline.
-XorShift64 timed_rng(int thread_index) {
-  return XorShift64(0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(thread_index + 1));
-}
-// A different sequence for the checks, so they do not warm exactly the timed keys.
-XorShift64 verify_rng(int thread_index) {
-  return XorShift64(0xD1B54A32D192ED03ull * static_cast<std::uint64_t>(thread_index + 7));
-}
 
 // ---- Baseline: one mutex around an unordered_map -----------------------------------------
 
@@ -399,69 +378,6 @@ BENCHMARK(BM_MapMget100)->MinTime(kMinTime)->UseRealTime();
 
 // ---- Summary ---------------------------------------------------------------------------
 
-// Forwards everything to the display reporter and keeps, per (function, threads), the
-// items_per_second / p50_ns / p99_ns of every successful iteration run.
-class SummaryReporter : public benchmark::BenchmarkReporter {
- public:
-  explicit SummaryReporter(std::unique_ptr<benchmark::BenchmarkReporter> inner)
-      : inner_(std::move(inner)) {}
-
-  bool ReportContext(const Context& context) override { return inner_->ReportContext(context); }
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& run : runs) {
-      if (run.error_occurred) {
-        ++errors_;
-        continue;
-      }
-      // Iteration runs; also the median aggregate, for --benchmark_report_aggregates_only.
-      const bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
-      if (run.run_type != Run::RT_Iteration && !median) continue;
-      auto& slot = (median ? medians_ : results_)[{run.run_name.function_name, run.threads}];
-      for (const char* name : {"items_per_second", "p50_ns", "p99_ns"}) {
-        if (auto it = run.counters.find(name); it != run.counters.end()) {
-          slot[name].push_back(it->second.value);
-        }
-      }
-    }
-    inner_->ReportRuns(runs);
-  }
-  void Finalize() override { inner_->Finalize(); }
-
-  int errors() const { return errors_; }
-
-  // Median over repetitions; nullopt if the benchmark did not run (filtered out, failed).
-  std::optional<double> value(const std::string& function, std::int64_t threads,
-                              const std::string& counter) const {
-    for (const Results* results : {&results_, &medians_}) {
-      auto it = results->find({function, threads});
-      if (it == results->end()) continue;
-      auto c = it->second.find(counter);
-      if (c == it->second.end() || c->second.empty()) continue;
-      std::vector<double> v = c->second;
-      std::sort(v.begin(), v.end());
-      return v[v.size() / 2];
-    }
-    return std::nullopt;
-  }
-
- private:
-  std::unique_ptr<benchmark::BenchmarkReporter> inner_;
-  // (function name, threads) -> counter name -> one value per run.
-  using Results =
-      std::map<std::pair<std::string, std::int64_t>, std::map<std::string, std::vector<double>>>;
-  Results results_;  // iteration runs
-  Results medians_;  // "median" aggregates
-  int errors_ = 0;
-};
-
-std::string fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-
-std::string rate(double items_per_second) { return fixed(items_per_second / 1e6, 2) + " M/s"; }
-
 void print_summary(const SummaryReporter& r, std::ostream& out) {
   out << "\n---- summary (same run; shards = " << fixture().db->shard_count()
       << ", keys = " << kKeyCount << ", value bytes = " << kValueBytes << ") ----\n";
@@ -509,41 +425,6 @@ void print_summary(const SummaryReporter& r, std::ostream& out) {
     out << "(latencies: each call timed with steady_clock; they include ~"
         << fixed(timer_overhead_ns(), 0) << " ns of timer overhead)\n";
   }
-}
-
-// The value of --name=value in argv, if given (read before benchmark::Initialize removes
-// the benchmark flags).
-std::optional<std::string> flag(int argc, char** argv, std::string_view name) {
-  std::optional<std::string> value;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg.size() > name.size() + 3 && arg.substr(0, 2) == "--" &&
-        arg.substr(2, name.size()) == name && arg[2 + name.size()] == '=') {
-      value = std::string(arg.substr(3 + name.size()));
-    }
-  }
-  return value;
-}
-
-bool is_true(const std::optional<std::string>& v) {
-  return v && (*v == "true" || *v == "1" || *v == "yes" || *v == "on");
-}
-
-// The display reporter benchmark would have chosen from --benchmark_format (console or
-// json; the deprecated csv is refused in main), --benchmark_color and
-// --benchmark_counters_tabular.
-std::unique_ptr<benchmark::BenchmarkReporter> display_reporter(int argc, char** argv) {
-  const std::string format = flag(argc, argv, "benchmark_format").value_or("console");
-  if (format == "json") return std::make_unique<benchmark::JSONReporter>();
-  const auto color = flag(argc, argv, "benchmark_color");
-  const bool use_color = color && *color != "auto" ? is_true(color) : isatty(STDOUT_FILENO) != 0;
-  int options = benchmark::ConsoleReporter::OO_None;
-  if (use_color) options |= benchmark::ConsoleReporter::OO_Color;
-  if (is_true(flag(argc, argv, "benchmark_counters_tabular"))) {
-    options |= benchmark::ConsoleReporter::OO_Tabular;
-  }
-  return std::make_unique<benchmark::ConsoleReporter>(
-      static_cast<benchmark::ConsoleReporter::OutputOptions>(options));
 }
 
 }  // namespace

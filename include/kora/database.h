@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "kora/config.h"
+#include "kora/document.h"
 #include "kora/status.h"
 
 namespace kora {
@@ -159,6 +160,61 @@ class Database {
   Result<std::int64_t> srem(std::string_view key, std::initializer_list<std::string_view> members);
   Result<bool> sismember(std::string_view key, std::string_view member);
   Result<std::int64_t> scard(std::string_view key);
+
+  // ---- Documents ---------------------------------------------------------------------
+  // Collections exist on every shard; each (collection, id) hashes to the one shard that
+  // holds the document. Names: 1..255 bytes, no control characters (else
+  // kInvalidArgument). Using a collection that does not exist is kNotFound; collections are
+  // never created implicitly. Document ids: 1 byte .. 1 KiB, any bytes (else
+  // kInvalidArgument). JSON is parsed and validated on the calling thread before any shard
+  // is touched: the root must be an object (kInvalidArgument); malformed JSON or UTF-8 is
+  // kInvalidJson with detail()->position; documents above LimitsConfig::max_document_bytes
+  // or deeper than max_document_depth are kLimitExceeded. On any error nothing changes.
+
+  // kAlreadyExists if the name is taken. config.compaction_garbage_ratio must be in (0, 1].
+  Status doc_create_collection(std::string_view name, const DocCollectionConfig& config = {});
+  // Removes the collection and all its documents. false: it did not exist.
+  Result<bool> doc_drop_collection(std::string_view name);
+  // Every collection name, sorted bytewise.
+  Result<std::vector<std::string>> doc_collections();
+  Result<DocCollectionInfo> doc_collection_info(std::string_view name);
+
+  // Creates or replaces the document. Document TTLs are not supported yet: options.ttl set
+  // is kInvalidArgument.
+  Result<DocSetResult> doc_set(std::string_view collection, std::string_view id,
+                               std::string_view json, const DocWriteOptions& options = {});
+  // Stores the document under a generated id: a time-ordered 128-bit id written as 36
+  // characters (8-4-4-4-12 lowercase hex, UUID version 7 layout); never overwrites.
+  Result<DocInsertResult> doc_insert(std::string_view collection, std::string_view json,
+                                     const DocWriteOptions& options = {});
+  // Validates every entry first: one bad entry rejects the whole batch, naming it in
+  // detail()->batch_index. Entries apply in order (a repeated id: the last wins); results
+  // are positional. An empty batch is OK.
+  Result<std::vector<DocSetResult>> doc_mset(std::string_view collection,
+                                             std::span<const DocEntry> entries);
+  // The document as compact JSON, or nullopt. With a projection (dotted paths, backquoted
+  // segments), only those paths, in the source's key order and nesting; missing paths are
+  // skipped. A malformed path is kInvalidQuery.
+  Result<std::optional<std::string>> doc_get(std::string_view collection, std::string_view id,
+                                             std::span<const std::string_view> projection = {});
+  Result<std::optional<std::string>> doc_get(std::string_view collection, std::string_view id,
+                                             std::initializer_list<std::string_view> projection);
+  // Positional: result[i] is ids[i]'s document or nullopt.
+  Result<std::vector<std::optional<std::string>>> doc_mget(std::string_view collection,
+                                                           std::span<const std::string_view> ids);
+  Result<std::vector<std::optional<std::string>>> doc_mget(
+      std::string_view collection, std::initializer_list<std::string_view> ids);
+  // true: the document existed and was removed.
+  Result<bool> doc_del(std::string_view collection, std::string_view id);
+  Result<bool> doc_exists(std::string_view collection, std::string_view id);
+
+  // Exact storage figures summed over shards (see DocStorageInfo).
+  Result<DocStorageInfo> doc_storage_info(std::string_view collection);
+  // Interned field paths and terms, summed over shards (a path on two shards is listed
+  // once, its counts summed).
+  Result<DocDictionaryInfo> doc_dictionary_info(std::string_view collection);
+  // Compacts every shard's arena now (each shard in bounded steps).
+  Status doc_compact(std::string_view collection);
 
   class Impl;
 

@@ -2,13 +2,18 @@
 // call makes before it reaches a shard.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "core/errors.h"
+#include "doc/json_ingest.h"
 #include "kora/config.h"
 #include "kora/database.h"
+#include "kora/document.h"
 #include "shard/shard_engine.h"
 
 namespace kora {
@@ -38,11 +43,25 @@ class Database::Impl {
                                 std::to_string(config_.limits.max_value_bytes) + ")");
   }
 
+  doc::IngestLimits ingest_limits() const {
+    return doc::IngestLimits{config_.limits.max_document_bytes, config_.limits.max_document_depth};
+  }
+
   // Runs f(kv::KvStore&) on the shard that owns `key`.
   template <class F>
   auto on_key(std::string_view key, F&& f) {
     return engine_->call(engine_->shard_of(key), [&f](shard::Shard& shard) { return f(shard.kv); });
   }
+
+  // The collection catalog: the one place collections are created and dropped, so two
+  // concurrent creates (or a create and a drop) of one name cannot interleave shard by
+  // shard. Document reads and writes never take this lock.
+  struct CollectionMeta {
+    DocCollectionConfig config;
+    std::uint64_t created_at_ms;
+  };
+  std::mutex catalog_mutex;
+  std::map<std::string, CollectionMeta, std::less<>> catalog;  // guarded by catalog_mutex
 
  private:
   Config config_;

@@ -137,6 +137,62 @@ int run_demo(std::ostream& out) {
   steps.show("open with shard_count 0", bad_open.status().to_string(),
              bad_open.status().code() == ErrorCode::kInvalidArgument);
 
+  out << "\nDocuments\n";
+  steps.show("doc_create_collection users", db.doc_create_collection("users").to_string(), true);
+  const std::string ada = R"({"name":"Ada","age":36,"score":99.5,"tags":["math","engines"],)"
+                          R"("address":{"city":"London","zip":"W1"},"active":true})";
+  auto ada_set = db.doc_set("users", "ada", ada);
+  steps.show("doc_set users ada " + ada, ada_set.ok() && ada_set->created ? "created" : "?",
+             ada_set.ok() && ada_set->created);
+  auto doc = db.doc_get("users", "ada");
+  steps.show("doc_get users ada", show_optional(doc),
+             doc.ok() && *doc == std::optional<std::string>(ada));
+  auto projected = db.doc_get("users", "ada", {"name", "address.city"});
+  steps.show("doc_get users ada [name, address.city]", show_optional(projected),
+             projected.ok() && *projected == std::optional<std::string>(
+                                                 R"({"name":"Ada","address":{"city":"London"}})"));
+  auto inserted = db.doc_insert("users", R"({"name":"Grace","age":45,"tags":["compilers"]})");
+  steps.show("doc_insert users {...}",
+             inserted.ok() ? "id " + inserted->id : inserted.status().to_string(), inserted.ok());
+  std::vector<std::string> batch_ids, batch_json;
+  for (int i = 0; i < 1000; ++i) {
+    batch_ids.push_back("user:" + std::to_string(i));
+    batch_json.push_back(R"({"name":"user )" + std::to_string(i) + R"(","age":)" +
+                         std::to_string(20 + i % 50) + R"(,"city":")" +
+                         (i % 2 ? "Paris" : "Berlin") + R"("})");
+  }
+  std::vector<DocEntry> batch;
+  for (int i = 0; i < 1000; ++i) batch.push_back({.id = batch_ids[i], .json = batch_json[i]});
+  auto mset = db.doc_mset("users", batch);
+  steps.show("doc_mset users (1000 documents)", mset.ok() ? "OK" : mset.status().to_string(),
+             mset.ok());
+  auto bad_json = db.doc_set("users", "broken", R"({"name": "x",})");
+  steps.show(R"(doc_set users broken {"name": "x",})", bad_json.status().to_string(),
+             bad_json.status().code() == ErrorCode::kInvalidJson);
+  auto deleted = db.doc_del("users", "user:0");
+  steps.show("doc_del users user:0", deleted.ok() && *deleted ? "true" : "?",
+             deleted.ok() && *deleted);
+  auto info = db.doc_collection_info("users");
+  steps.show("doc_collection_info users", info.ok() ? to_json(*info) : info.status().to_string(),
+             info.ok() && info->doc_count == 1001);
+  auto storage = db.doc_storage_info("users");
+  steps.show("doc_storage_info users",
+             storage.ok() ? to_json(*storage) : storage.status().to_string(),
+             storage.ok() && storage->doc_count == 1001);
+  auto dictionary = db.doc_dictionary_info("users");
+  std::string fields;
+  if (dictionary.ok()) {
+    for (const auto& f : dictionary->fields) {
+      fields += (fields.empty() ? "" : ", ") + f.path + " (" + std::to_string(f.interned_terms) +
+                " terms)";
+    }
+  }
+  steps.show("doc_dictionary_info users",
+             dictionary.ok() ? std::to_string(dictionary->entries) + " entries, " +
+                                   std::to_string(dictionary->bytes) + " bytes: " + fields
+                             : dictionary.status().to_string(),
+             dictionary.ok() && !dictionary->fields.empty());
+
   out << '\n'
       << (steps.exit_code() == 0 ? "Every step behaved as expected."
                                  : "Some steps did not behave as expected.")

@@ -62,6 +62,15 @@ std::uint32_t ShardEngine::shard_of(std::string_view key) const noexcept {
   return static_cast<std::uint32_t>(h % slots_.size());
 }
 
+std::uint32_t ShardEngine::shard_of_doc(std::string_view collection,
+                                        std::string_view id) const noexcept {
+  // The collection's hash seeds the id's hash: ("ab", "c") and ("a", "bc") route apart.
+  const XXH64_hash_t collection_seed =
+      XXH3_64bits_withSeed(collection.data(), collection.size(), kRoutingSeed);
+  const XXH64_hash_t h = XXH3_64bits_withSeed(id.data(), id.size(), collection_seed);
+  return static_cast<std::uint32_t>(h % slots_.size());
+}
+
 void ShardEngine::enqueue(Slot& slot, Task& task) {
   slot.queued.fetch_add(1, std::memory_order_acq_rel);
   {

@@ -99,6 +99,9 @@ class ShardEngine {
   std::uint32_t shard_count() const noexcept { return static_cast<std::uint32_t>(slots_.size()); }
   // XXH3-64 of the key with a fixed seed, modulo shard_count().
   std::uint32_t shard_of(std::string_view key) const noexcept;
+  // The shard that holds document `id` of `collection`: XXH3-64 of the id, seeded with the
+  // XXH3-64 of the collection name (itself with the fixed routing seed).
+  std::uint32_t shard_of_doc(std::string_view collection, std::string_view id) const noexcept;
   const core::Clock& clock() const noexcept { return clock_; }
   // Commands waiting in (or being drained from) the shard's mailbox right now.
   std::uint32_t mailbox_depth(std::uint32_t shard) const noexcept {

@@ -1,0 +1,438 @@
+// The document half of Database: caller-side validation and parsing, routing by
+// (collection, id), fan-out and merge; the work runs in doc::CollectionShard.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "api/database_impl.h"
+#include "core/guard.h"
+#include "doc/collection_shard.h"
+#include "doc/json_ingest.h"
+#include "doc/path.h"
+#include "kora/database.h"
+
+namespace kora {
+namespace {
+
+using shard::Fanout;
+using shard::Shard;
+
+constexpr std::size_t kMaxCollectionNameBytes = 255;
+constexpr std::size_t kMaxDocumentIdBytes = 1024;
+
+Status check_collection_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxCollectionNameBytes) {
+    return core::invalid_argument("collection name must be 1..255 bytes, got " +
+                                  std::to_string(name.size()));
+  }
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const auto c = static_cast<unsigned char>(name[i]);
+    if (c < 0x20 || c == 0x7f) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "collection name contains a control character at byte " + std::to_string(i),
+                    ErrorDetail{.position = static_cast<std::uint32_t>(i)});
+    }
+  }
+  return {};
+}
+
+Status check_document_id(std::string_view id) {
+  if (id.empty() || id.size() > kMaxDocumentIdBytes) {
+    return core::invalid_argument("document id must be 1..1024 bytes, got " +
+                                  std::to_string(id.size()));
+  }
+  return {};
+}
+
+Status not_found(std::string_view collection) {
+  return Status(ErrorCode::kNotFound, "no collection named '" + std::string(collection) + "'");
+}
+
+Status ttl_not_supported() { return core::invalid_argument("document TTLs are not supported yet"); }
+
+Status with_batch_index(const Status& status, std::size_t index) {
+  ErrorDetail detail = status.detail() ? *status.detail() : ErrorDetail{};
+  detail.batch_index = static_cast<std::uint32_t>(index);
+  return Status(status.code(), std::string(status.message()), std::move(detail));
+}
+
+Result<std::vector<std::vector<std::string>>> parse_projection(
+    std::span<const std::string_view> projection) {
+  std::vector<std::vector<std::string>> paths;
+  paths.reserve(projection.size());
+  for (std::size_t i = 0; i < projection.size(); ++i) {
+    auto path = doc::parse_path(projection[i]);
+    if (!path.ok()) return with_batch_index(path.status(), i);
+    paths.push_back(std::move(path).value());
+  }
+  return paths;
+}
+
+// A time-ordered 128-bit id in UUID version 7 layout: 48 bits of Unix milliseconds, then
+// 74 random bits. Random per process and thread, so ids from concurrent inserts differ.
+std::string generate_document_id(std::int64_t now_ms) {
+  thread_local std::mt19937_64 random{std::random_device{}() ^
+                                      (static_cast<std::uint64_t>(now_ms) << 16)};
+  std::array<std::uint8_t, 16> bytes{};
+  const auto ms = static_cast<std::uint64_t>(now_ms);
+  for (int i = 0; i < 6; ++i) bytes[i] = static_cast<std::uint8_t>(ms >> (40 - 8 * i));
+  const std::uint64_t r1 = random();
+  const std::uint64_t r2 = random();
+  for (int i = 6; i < 16; ++i) {
+    bytes[i] = static_cast<std::uint8_t>((i < 14 ? r1 : r2) >> (8 * (i % 8)));
+  }
+  bytes[6] = static_cast<std::uint8_t>(0x70 | (bytes[6] & 0x0f));  // version 7
+  bytes[8] = static_cast<std::uint8_t>(0x80 | (bytes[8] & 0x3f));  // variant 10
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  id.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) id.push_back('-');
+    id.push_back(kHex[bytes[i] >> 4]);
+    id.push_back(kHex[bytes[i] & 0x0f]);
+  }
+  return id;
+}
+
+}  // namespace
+
+// ---- Collections --------------------------------------------------------------------
+
+Status Database::doc_create_collection(std::string_view name, const DocCollectionConfig& config) {
+  KORA_RETURN_IF_ERROR(check_collection_name(name));
+  if (!(config.compaction_garbage_ratio > 0.0 && config.compaction_garbage_ratio <= 1.0)) {
+    return core::invalid_argument("DocCollectionConfig.compaction_garbage_ratio must be in (0, 1]");
+  }
+  return core::guarded([&]() -> Status {
+    std::lock_guard lock(impl_->catalog_mutex);
+    if (impl_->catalog.contains(name)) {
+      return Status(ErrorCode::kAlreadyExists,
+                    "collection '" + std::string(name) + "' already exists");
+    }
+    auto created = impl_->engine().call_all([&](Shard& shard) -> Status {
+      shard.collections.emplace(std::string(name), std::make_unique<doc::CollectionShard>(config));
+      return {};
+    });
+    for (const Status& s : created) {
+      if (!s.ok()) {
+        // Undo the shards that did create it, so the catalog and the shards agree.
+        (void)impl_->engine().call_all([&](Shard& shard) -> Status {
+          if (auto it = shard.collections.find(name); it != shard.collections.end()) {
+            shard.collections.erase(it);
+          }
+          return {};
+        });
+        return s;
+      }
+    }
+    impl_->catalog.emplace(
+        std::string(name),
+        Impl::CollectionMeta{config, static_cast<std::uint64_t>(impl_->engine().clock().now_ms())});
+    return {};
+  });
+}
+
+Result<bool> Database::doc_drop_collection(std::string_view name) {
+  KORA_RETURN_IF_ERROR(check_collection_name(name));
+  return core::guarded([&]() -> Result<bool> {
+    std::lock_guard lock(impl_->catalog_mutex);
+    auto it = impl_->catalog.find(name);
+    if (it == impl_->catalog.end()) return false;
+    auto dropped = impl_->engine().call_all(
+        [&](Shard& shard) -> Status {
+          if (auto c = shard.collections.find(name); c != shard.collections.end()) {
+            shard.collections.erase(c);
+          }
+          return {};
+        },
+        Fanout::kParallel);
+    for (const Status& s : dropped) KORA_RETURN_IF_ERROR(s);
+    impl_->catalog.erase(it);
+    return true;
+  });
+}
+
+Result<std::vector<std::string>> Database::doc_collections() {
+  return core::guarded([&]() -> Result<std::vector<std::string>> {
+    std::lock_guard lock(impl_->catalog_mutex);
+    std::vector<std::string> names;
+    names.reserve(impl_->catalog.size());
+    for (const auto& [name, meta] : impl_->catalog) names.push_back(name);
+    return names;  // std::map keeps them sorted bytewise
+  });
+}
+
+Result<DocCollectionInfo> Database::doc_collection_info(std::string_view name) {
+  KORA_RETURN_IF_ERROR(check_collection_name(name));
+  return core::guarded([&]() -> Result<DocCollectionInfo> {
+    DocCollectionInfo info{};
+    {
+      std::lock_guard lock(impl_->catalog_mutex);
+      auto it = impl_->catalog.find(name);
+      if (it == impl_->catalog.end()) return not_found(name);
+      info.name = it->first;
+      info.created_at_ms = it->second.created_at_ms;
+      info.config = it->second.config;
+    }
+    struct Counts {
+      std::uint64_t docs;
+      std::uint64_t entries;
+    };
+    auto parts = impl_->engine().call_all([&](Shard& shard) -> Result<Counts> {
+      doc::CollectionShard* c = shard.collection(name);
+      if (c == nullptr) return not_found(name);
+      return Counts{c->doc_count(), c->dictionary().entries()};
+    });
+    for (auto& part : parts) {
+      KORA_RETURN_IF_ERROR(part);
+      info.doc_count += part->docs;
+      info.dictionary_entries += part->entries;
+    }
+    return info;
+  });
+}
+
+// ---- Documents ----------------------------------------------------------------------
+
+Result<DocSetResult> Database::doc_set(std::string_view collection, std::string_view id,
+                                       std::string_view json, const DocWriteOptions& options) {
+  KORA_RETURN_IF_ERROR(check_collection_name(collection));
+  KORA_RETURN_IF_ERROR(check_document_id(id));
+  if (options.ttl) return ttl_not_supported();
+  KORA_ASSIGN_OR_RETURN(doc::ParsedDocument parsed,
+                        doc::parse_document(json, impl_->ingest_limits()));
+  return impl_->engine().call(impl_->engine().shard_of_doc(collection, id),
+                              [&](Shard& shard) -> Result<DocSetResult> {
+                                doc::CollectionShard* c = shard.collection(collection);
+                                if (c == nullptr) return not_found(collection);
+                                return DocSetResult{c->set(id, parsed)};
+                              });
+}
+
+Result<DocInsertResult> Database::doc_insert(std::string_view collection, std::string_view json,
+                                             const DocWriteOptions& options) {
+  KORA_RETURN_IF_ERROR(check_collection_name(collection));
+  if (options.ttl) return ttl_not_supported();
+  KORA_ASSIGN_OR_RETURN(doc::ParsedDocument parsed,
+                        doc::parse_document(json, impl_->ingest_limits()));
+  // A clash needs two equal 74-bit random suffixes in one millisecond; retry anyway, so an
+  // insert can never overwrite.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    std::string id = generate_document_id(impl_->engine().clock().now_ms());
+    KORA_ASSIGN_OR_RETURN(
+        bool stored, impl_->engine().call(impl_->engine().shard_of_doc(collection, id),
+                                          [&](Shard& shard) -> Result<bool> {
+                                            doc::CollectionShard* c = shard.collection(collection);
+                                            if (c == nullptr) return not_found(collection);
+                                            return c->insert_new(id, parsed);
+                                          }));
+    if (stored) return DocInsertResult{std::move(id)};
+  }
+  return core::internal_error("could not generate a free document id");
+}
+
+Result<std::vector<DocSetResult>> Database::doc_mset(std::string_view collection,
+                                                     std::span<const DocEntry> entries) {
+  KORA_RETURN_IF_ERROR(check_collection_name(collection));
+  return core::guarded([&]() -> Result<std::vector<DocSetResult>> {
+    // Everything is validated and parsed before any shard is touched: all or nothing.
+    std::vector<doc::ParsedDocument> parsed;
+    parsed.reserve(entries.size());
+    const doc::IngestLimits limits = impl_->ingest_limits();
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      if (Status s = check_document_id(entries[i].id); !s.ok()) return with_batch_index(s, i);
+      if (entries[i].ttl) return with_batch_index(ttl_not_supported(), i);
+      auto doc = doc::parse_document(entries[i].json, limits);
+      if (!doc.ok()) return with_batch_index(doc.status(), i);
+      parsed.push_back(std::move(doc).value());
+    }
+    const std::uint32_t n = impl_->engine().shard_count();
+    std::vector<std::vector<std::uint32_t>> by_shard(n);
+    for (std::uint32_t i = 0; i < entries.size(); ++i) {
+      by_shard[impl_->engine().shard_of_doc(collection, entries[i].id)].push_back(i);
+    }
+    std::vector<DocSetResult> results(entries.size(), DocSetResult{false});
+    auto statuses = impl_->engine().call_all([&](Shard& shard) -> Status {
+      const auto& mine = by_shard[shard.index];
+      if (mine.empty()) return {};
+      doc::CollectionShard* c = shard.collection(collection);
+      if (c == nullptr) return not_found(collection);
+      // In input order, so a repeated id (always on one shard) ends with its last entry.
+      for (std::uint32_t i : mine) results[i].created = c->set(entries[i].id, parsed[i]);
+      return {};
+    });
+    for (const Status& s : statuses) KORA_RETURN_IF_ERROR(s);
+    return results;
+  });
+}
+
+Result<std::optional<std::string>> Database::doc_get(std::string_view collection,
+                                                     std::string_view id,
+                                                     std::span<const std::string_view> projection) {
+  KORA_RETURN_IF_ERROR(check_collection_name(collection));
+  KORA_RETURN_IF_ERROR(check_document_id(id));
+  return core::guarded([&]() -> Result<std::optional<std::string>> {
+    KORA_ASSIGN_OR_RETURN(auto paths, parse_projection(projection));
+    return impl_->engine().call(impl_->engine().shard_of_doc(collection, id),
+                                [&](Shard& shard) -> Result<std::optional<std::string>> {
+                                  doc::CollectionShard* c = shard.collection(collection);
+                                  if (c == nullptr) return not_found(collection);
+                                  std::string json;
+                                  if (!c->get(id, paths, json)) return std::optional<std::string>();
+                                  return std::optional<std::string>(std::move(json));
+                                });
+  });
+}
+
+Result<std::optional<std::string>> Database::doc_get(
+    std::string_view collection, std::string_view id,
+    std::initializer_list<std::string_view> projection) {
+  return doc_get(collection, id,
+                 std::span<const std::string_view>(projection.begin(), projection.size()));
+}
+
+Result<std::vector<std::optional<std::string>>> Database::doc_mget(
+    std::string_view collection, std::span<const std::string_view> ids) {
+  KORA_RETURN_IF_ERROR(check_collection_name(collection));
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (Status s = check_document_id(ids[i]); !s.ok()) return with_batch_index(s, i);
+  }
+  return core::guarded([&]() -> Result<std::vector<std::optional<std::string>>> {
+    const std::uint32_t n = impl_->engine().shard_count();
+    std::vector<std::vector<std::uint32_t>> by_shard(n);
+    for (std::uint32_t i = 0; i < ids.size(); ++i) {
+      by_shard[impl_->engine().shard_of_doc(collection, ids[i])].push_back(i);
+    }
+    std::vector<std::optional<std::string>> docs(ids.size());
+    auto statuses = impl_->engine().call_all([&](Shard& shard) -> Status {
+      const auto& mine = by_shard[shard.index];
+      if (mine.empty()) return {};
+      doc::CollectionShard* c = shard.collection(collection);
+      if (c == nullptr) return not_found(collection);
+      std::string json;
+      for (std::uint32_t i : mine) {
+        json.clear();
+        if (c->get(ids[i], {}, json)) docs[i] = json;
+      }
+      return {};
+    });
+    for (const Status& s : statuses) KORA_RETURN_IF_ERROR(s);
+    return docs;
+  });
+}
+
+Result<std::vector<std::optional<std::string>>> Database::doc_mget(
+    std::string_view collection, std::initializer_list<std::string_view> ids) {
+  return doc_mget(collection, std::span<const std::string_view>(ids.begin(), ids.size()));
+}
+
+Result<bool> Database::doc_del(std::string_view collection, std::string_view id) {
+  KORA_RETURN_IF_ERROR(check_collection_name(collection));
+  KORA_RETURN_IF_ERROR(check_document_id(id));
+  return impl_->engine().call(impl_->engine().shard_of_doc(collection, id),
+                              [&](Shard& shard) -> Result<bool> {
+                                doc::CollectionShard* c = shard.collection(collection);
+                                if (c == nullptr) return not_found(collection);
+                                return c->erase(id);
+                              });
+}
+
+Result<bool> Database::doc_exists(std::string_view collection, std::string_view id) {
+  KORA_RETURN_IF_ERROR(check_collection_name(collection));
+  KORA_RETURN_IF_ERROR(check_document_id(id));
+  return impl_->engine().call(impl_->engine().shard_of_doc(collection, id),
+                              [&](Shard& shard) -> Result<bool> {
+                                doc::CollectionShard* c = shard.collection(collection);
+                                if (c == nullptr) return not_found(collection);
+                                return c->contains(id);
+                              });
+}
+
+// ---- Stats --------------------------------------------------------------------------
+
+Result<DocStorageInfo> Database::doc_storage_info(std::string_view collection) {
+  KORA_RETURN_IF_ERROR(check_collection_name(collection));
+  auto parts = impl_->engine().call_all([&](Shard& shard) -> Result<DocStorageInfo> {
+    doc::CollectionShard* c = shard.collection(collection);
+    if (c == nullptr) return not_found(collection);
+    return c->storage_info();
+  });
+  DocStorageInfo total{};
+  bool any_docs = false;
+  for (auto& part : parts) {
+    KORA_RETURN_IF_ERROR(part);
+    const DocStorageInfo& p = *part;
+    total.doc_count += p.doc_count;
+    total.live_bytes += p.live_bytes;
+    total.garbage_bytes += p.garbage_bytes;
+    total.arena_capacity_bytes += p.arena_capacity_bytes;
+    if (p.doc_count > 0) {
+      total.min_record_bytes =
+          any_docs ? std::min(total.min_record_bytes, p.min_record_bytes) : p.min_record_bytes;
+      total.max_record_bytes = std::max(total.max_record_bytes, p.max_record_bytes);
+      any_docs = true;
+    }
+    total.compactions += p.compactions;
+    total.reclaimed_bytes += p.reclaimed_bytes;
+    total.id_map_bytes += p.id_map_bytes;
+    total.dictionary_bytes += p.dictionary_bytes;
+    total.index_bytes += p.index_bytes;
+    total.total_bytes += p.total_bytes;
+  }
+  total.avg_record_bytes = total.doc_count == 0 ? 0.0
+                                                : static_cast<double>(total.live_bytes) /
+                                                      static_cast<double>(total.doc_count);
+  return total;
+}
+
+Result<DocDictionaryInfo> Database::doc_dictionary_info(std::string_view collection) {
+  KORA_RETURN_IF_ERROR(check_collection_name(collection));
+  return core::guarded([&]() -> Result<DocDictionaryInfo> {
+    auto parts = impl_->engine().call_all([&](Shard& shard) -> Result<DocDictionaryInfo> {
+      doc::CollectionShard* c = shard.collection(collection);
+      if (c == nullptr) return not_found(collection);
+      const doc::Dictionary& d = c->dictionary();
+      return DocDictionaryInfo{d.entries(), d.bytes(), d.fields()};
+    });
+    DocDictionaryInfo total{};
+    std::map<std::string, DocDictionaryFieldInfo> fields;
+    for (auto& part : parts) {
+      KORA_RETURN_IF_ERROR(part);
+      total.entries += part->entries;
+      total.bytes += part->bytes;
+      for (DocDictionaryFieldInfo& f : part->fields) {
+        auto [it, fresh] = fields.try_emplace(f.path, f);
+        if (!fresh) {
+          it->second.interned_terms += f.interned_terms;
+          it->second.cardinality_estimate += f.cardinality_estimate;
+          it->second.terms_interned = it->second.terms_interned && f.terms_interned;
+        }
+      }
+    }
+    total.fields.reserve(fields.size());
+    for (auto& [path, f] : fields) total.fields.push_back(std::move(f));
+    return total;
+  });
+}
+
+Status Database::doc_compact(std::string_view collection) {
+  KORA_RETURN_IF_ERROR(check_collection_name(collection));
+  // Bounded steps, each its own shard call, so other commands run in between and no call
+  // waits on a whole-collection pause.
+  for (std::uint32_t s = 0; s < impl_->engine().shard_count(); ++s) {
+    for (bool more = true; more;) {
+      KORA_ASSIGN_OR_RETURN(more, impl_->engine().call(s, [&](Shard& shard) -> Result<bool> {
+        doc::CollectionShard* c = shard.collection(collection);
+        if (c == nullptr) return not_found(collection);
+        return c->compact_all_step();
+      }));
+    }
+  }
+  return {};
+}
+
+}  // namespace kora

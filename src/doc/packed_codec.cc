@@ -1,0 +1,669 @@
+#include "doc/packed_codec.h"
+
+#include <array>
+#include <bit>
+#include <cassert>
+#include <charconv>
+#include <cstring>
+#include <limits>
+
+namespace kora::doc {
+namespace {
+
+using simdjson::dom::element_type;
+
+// The type was checked first, so the typed read cannot fail.
+inline void must(simdjson::error_code error) {
+  assert(error == simdjson::SUCCESS);
+  (void)error;
+}
+
+constexpr std::size_t kNoLength = std::numeric_limits<std::size_t>::max();
+
+// ---- varints ------------------------------------------------------------------------
+
+inline void put_varint(std::string& out, std::uint64_t v) {
+  char buf[10];
+  std::size_t n = 0;
+  while (v >= 0x80) {
+    buf[n++] = static_cast<char>(static_cast<std::uint8_t>(v) | 0x80);
+    v >>= 7;
+  }
+  buf[n++] = static_cast<char>(v);
+  out.append(buf, n);
+}
+
+inline std::size_t varint_size(std::uint64_t v) {
+  std::size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+inline std::uint64_t get_varint(const std::uint8_t*& p) {
+  std::uint64_t v = 0;
+  int shift = 0;
+  while (true) {
+    const std::uint8_t b = *p++;
+    v |= std::uint64_t{b & 0x7Fu} << shift;
+    if (b < 0x80) return v;
+    shift += 7;
+  }
+}
+
+inline void skip_varint(const std::uint8_t*& p) {
+  while (*p++ >= 0x80) {
+  }
+}
+
+inline std::uint64_t zigzag(std::int64_t v) {
+  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+}
+inline std::int64_t unzigzag(std::uint64_t v) {
+  return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
+}
+
+inline void put_double(std::string& out, double d) {
+  std::uint64_t bits = std::bit_cast<std::uint64_t>(d);
+  char buf[8];
+  for (char& c : buf) {
+    c = static_cast<char>(bits & 0xFF);
+    bits >>= 8;
+  }
+  out.append(buf, 8);
+}
+
+inline double get_double(const std::uint8_t*& p) {
+  std::uint64_t bits = 0;
+  for (int i = 7; i >= 0; --i) bits = (bits << 8) | p[i];
+  p += 8;
+  return std::bit_cast<double>(bits);
+}
+
+inline PackedTag tag_at(const std::uint8_t* tags, std::uint32_t i) {
+  return static_cast<PackedTag>(tags[i]);
+}
+
+// Advances past one value of type `tag`.
+inline const std::uint8_t* skip_value(PackedTag tag, const std::uint8_t* p) {
+  switch (tag) {
+    case PackedTag::kNull:
+    case PackedTag::kFalse:
+    case PackedTag::kTrue:
+      return p;
+    case PackedTag::kInt:
+    case PackedTag::kUint:
+    case PackedTag::kTermString:
+      skip_varint(p);
+      return p;
+    case PackedTag::kDouble:
+      return p + 8;
+    case PackedTag::kInlineString:
+    case PackedTag::kObject:
+    case PackedTag::kArray: {
+      const std::uint64_t len = get_varint(p);
+      return p + len;
+    }
+  }
+  assert(false && "corrupt packed record");
+  return p;
+}
+
+// ---- encoding -----------------------------------------------------------------------
+
+class Encoder {
+ public:
+  Encoder(Dictionary& dict, std::string& out) : dict_(dict), out_(out) {}
+
+  void run(simdjson::dom::object root) {
+    const std::size_t old_size = out_.size();
+    stack_.clear();
+    ids_.clear();
+    acquired_.clear();
+    try {
+      encode(root);
+    } catch (...) {
+      undo();
+      out_.resize(old_size);
+      throw;
+    }
+  }
+
+ private:
+  struct Frame {
+    bool is_object;
+    simdjson::dom::object::iterator oit, oend;
+    simdjson::dom::array::iterator ait, aend;
+    std::size_t tags_pos;
+    std::uint32_t index;
+    std::size_t ids_base;  // objects: where this object's path ids start in ids_
+    PathId field;          // arrays: the array's path (strings' field, elements' parent)
+    std::size_t len_pos;   // the placeholder byte of the length, or kNoLength (root)
+  };
+  static constexpr TermId kPathMark = std::numeric_limits<TermId>::max();
+
+  void encode(simdjson::dom::object root) {
+    begin_object(root, kRootPath, false, kNoLength);
+    while (!stack_.empty()) {
+      Frame& f = stack_.back();
+      simdjson::dom::element v;
+      PathId field;
+      if (f.is_object) {
+        if (f.oit == f.oend) {
+          finish();
+          continue;
+        }
+        v = (*f.oit).value;
+        ++f.oit;
+        field = ids_[f.ids_base + f.index];
+      } else {
+        if (f.ait == f.aend) {
+          finish();
+          continue;
+        }
+        v = *f.ait;
+        ++f.ait;
+        field = f.field;
+      }
+      const bool in_array = !f.is_object;
+      const std::size_t tag_pos = f.tags_pos + f.index++;
+      // `f` may dangle below this point (begin_* pushes).
+      switch (v.type()) {
+        case element_type::OBJECT: {
+          simdjson::dom::object obj;
+          must(v.get(obj));
+          set_tag(tag_pos, PackedTag::kObject);
+          const std::size_t len_pos = out_.size();
+          out_.push_back('\0');
+          begin_object(obj, field, in_array, len_pos);
+          break;
+        }
+        case element_type::ARRAY: {
+          simdjson::dom::array arr;
+          must(v.get(arr));
+          set_tag(tag_pos, PackedTag::kArray);
+          const std::size_t len_pos = out_.size();
+          out_.push_back('\0');
+          begin_array(arr, field, len_pos);
+          break;
+        }
+        case element_type::INT64: {
+          std::int64_t i = 0;
+          must(v.get(i));
+          set_tag(tag_pos, PackedTag::kInt);
+          put_varint(out_, zigzag(i));
+          break;
+        }
+        case element_type::UINT64: {
+          std::uint64_t u = 0;
+          must(v.get(u));
+          if (u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+            set_tag(tag_pos, PackedTag::kInt);
+            put_varint(out_, zigzag(static_cast<std::int64_t>(u)));
+          } else {
+            set_tag(tag_pos, PackedTag::kUint);
+            put_varint(out_, u);
+          }
+          break;
+        }
+        case element_type::DOUBLE: {
+          double d = 0;
+          must(v.get(d));
+          set_tag(tag_pos, PackedTag::kDouble);
+          put_double(out_, d);
+          break;
+        }
+        case element_type::STRING: {
+          std::string_view s;
+          must(v.get(s));
+          if (const std::optional<TermId> term = dict_.acquire_term(field, s)) {
+            acquired_.push_back({field, *term});
+            set_tag(tag_pos, PackedTag::kTermString);
+            put_varint(out_, *term);
+          } else {
+            set_tag(tag_pos, PackedTag::kInlineString);
+            put_varint(out_, s.size());
+            out_.append(s);
+          }
+          break;
+        }
+        case element_type::BOOL: {
+          bool b = false;
+          must(v.get(b));
+          set_tag(tag_pos, b ? PackedTag::kTrue : PackedTag::kFalse);
+          break;
+        }
+        case element_type::NULL_VALUE:
+          set_tag(tag_pos, PackedTag::kNull);
+          break;
+      }
+    }
+  }
+
+  void set_tag(std::size_t pos, PackedTag tag) { out_[pos] = static_cast<char>(tag); }
+
+  void begin_object(simdjson::dom::object obj, PathId parent, bool in_array, std::size_t len_pos) {
+    const std::size_t count = obj.size();
+    put_varint(out_, count);
+    const std::size_t ids_base = ids_.size();
+    for (simdjson::dom::key_value_pair kv : obj) {
+      const PathId id = dict_.acquire_path(parent, in_array, kv.key);
+      acquired_.push_back({id, kPathMark});
+      ids_.push_back(id);
+      put_varint(out_, id);
+    }
+    const std::size_t tags_pos = out_.size();
+    out_.append(count, '\0');
+    Frame f{};
+    f.is_object = true;
+    f.oit = obj.begin();
+    f.oend = obj.end();
+    f.tags_pos = tags_pos;
+    f.index = 0;
+    f.ids_base = ids_base;
+    f.field = parent;
+    f.len_pos = len_pos;
+    stack_.push_back(f);
+  }
+
+  void begin_array(simdjson::dom::array arr, PathId field, std::size_t len_pos) {
+    const std::size_t count = arr.size();
+    put_varint(out_, count);
+    const std::size_t tags_pos = out_.size();
+    out_.append(count, '\0');
+    Frame f{};
+    f.is_object = false;
+    f.ait = arr.begin();
+    f.aend = arr.end();
+    f.tags_pos = tags_pos;
+    f.index = 0;
+    f.ids_base = ids_.size();
+    f.field = field;
+    f.len_pos = len_pos;
+    stack_.push_back(f);
+  }
+
+  // Pops the finished container and fills in its length. The placeholder is one byte;
+  // a longer length shifts the node (at most once per container and level).
+  void finish() {
+    const Frame f = stack_.back();
+    stack_.pop_back();
+    if (f.is_object) ids_.resize(f.ids_base);
+    if (f.len_pos == kNoLength) return;
+    const std::size_t len = out_.size() - f.len_pos - 1;
+    const std::size_t n = varint_size(len);
+    if (n > 1) out_.insert(f.len_pos + 1, n - 1, '\0');
+    std::uint64_t v = len;
+    for (std::size_t i = 0; i < n; ++i) {
+      std::uint8_t b = static_cast<std::uint8_t>(v & 0x7F);
+      v >>= 7;
+      if (i + 1 < n) b |= 0x80;
+      out_[f.len_pos + i] = static_cast<char>(b);
+    }
+  }
+
+  void undo() noexcept {
+    // Terms first (a field's terms must go before its path can be reclaimed).
+    for (auto it = acquired_.rbegin(); it != acquired_.rend(); ++it) {
+      if (it->second != kPathMark) dict_.release_term(it->first, it->second);
+    }
+    for (auto it = acquired_.rbegin(); it != acquired_.rend(); ++it) {
+      if (it->second == kPathMark) dict_.release_path(it->first);
+    }
+  }
+
+  Dictionary& dict_;
+  std::string& out_;
+  // Scratch reused across calls on the same thread (shard threads encode a lot).
+  static thread_local std::vector<Frame> stack_;
+  static thread_local std::vector<PathId> ids_;
+  static thread_local std::vector<std::pair<PathId, TermId>> acquired_;
+};
+
+thread_local std::vector<Encoder::Frame> Encoder::stack_;
+thread_local std::vector<PathId> Encoder::ids_;
+thread_local std::vector<std::pair<PathId, TermId>> Encoder::acquired_;
+
+// ---- walking a body ------------------------------------------------------------------
+
+struct Node {
+  bool is_object;
+  const std::uint8_t* ids;   // objects: the next path id to read
+  const std::uint8_t* tags;  // the tag column
+  std::uint32_t count;
+  std::uint32_t index;
+  PathId field;  // arrays: the array's path
+};
+
+// Reads a node header at p; p ends at the node's first value.
+inline Node open_node(bool is_object, const std::uint8_t*& p, PathId field) {
+  Node n;
+  n.is_object = is_object;
+  n.count = static_cast<std::uint32_t>(get_varint(p));
+  n.ids = p;
+  if (is_object) {
+    for (std::uint32_t i = 0; i < n.count; ++i) skip_varint(p);
+  }
+  n.tags = p;
+  p += n.count;
+  n.index = 0;
+  n.field = field;
+  return n;
+}
+
+// ---- JSON output ---------------------------------------------------------------------
+
+// 0: pass through; otherwise the character after the backslash ('u': \u00XX).
+constexpr std::array<char, 256> kEscape = [] {
+  std::array<char, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[c] = 'u';
+  t['\b'] = 'b';
+  t['\f'] = 'f';
+  t['\n'] = 'n';
+  t['\r'] = 'r';
+  t['\t'] = 't';
+  t['"'] = '"';
+  t['\\'] = '\\';
+  return t;
+}();
+
+void write_string(std::string_view s, std::string& out) {
+  out.push_back('"');
+  const char* p = s.data();
+  const char* end = p + s.size();
+  const char* run = p;
+  for (; p != end; ++p) {
+    const char e = kEscape[static_cast<unsigned char>(*p)];
+    if (e == 0) continue;
+    out.append(run, static_cast<std::size_t>(p - run));
+    if (e == 'u') {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      const auto c = static_cast<unsigned char>(*p);
+      const char buf[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+      out.append(buf, 6);
+    } else {
+      const char buf[2] = {'\\', e};
+      out.append(buf, 2);
+    }
+    run = p + 1;
+  }
+  out.append(run, static_cast<std::size_t>(end - run));
+  out.push_back('"');
+}
+
+void write_double(double d, std::string& out) {
+  char buf[40];
+  const auto r = std::to_chars(buf, buf + sizeof(buf), d);
+  const std::string_view text(buf, static_cast<std::size_t>(r.ptr - buf));
+  out.append(text);
+  // Keep it a double when read back: "30" -> "30.0". (JSON input is always finite.)
+  if (text.find_first_of(".eE") == std::string_view::npos) out.append(".0");
+}
+
+template <class Int>
+void write_int(Int v, std::string& out) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  out.append(buf, static_cast<std::size_t>(r.ptr - buf));
+}
+
+// Writes the container node at p (an object when is_object) and every value inside it;
+// returns the end of the node.
+const std::uint8_t* write_node(bool is_object, const std::uint8_t* p, PathId field,
+                               const Dictionary& dict, std::string& out) {
+  thread_local std::vector<Node> stack;
+  const std::size_t base = stack.size();
+  struct Trim {  // leave the scratch stack as found, also when `out` throws
+    std::vector<Node>& stack;
+    std::size_t base;
+    ~Trim() { stack.resize(base); }
+  } trim{stack, base};
+  stack.push_back(open_node(is_object, p, field));
+  out.push_back(is_object ? '{' : '[');
+  while (stack.size() > base) {
+    Node& n = stack.back();
+    if (n.index == n.count) {
+      out.push_back(n.is_object ? '}' : ']');
+      stack.pop_back();
+      continue;
+    }
+    if (n.index != 0) out.push_back(',');
+    PathId f = n.field;
+    if (n.is_object) {
+      f = static_cast<PathId>(get_varint(n.ids));
+      write_string(dict.key_of(f), out);
+      out.push_back(':');
+    }
+    const PackedTag tag = tag_at(n.tags, n.index++);
+    switch (tag) {
+      case PackedTag::kNull:
+        out.append("null");
+        break;
+      case PackedTag::kFalse:
+        out.append("false");
+        break;
+      case PackedTag::kTrue:
+        out.append("true");
+        break;
+      case PackedTag::kInt:
+        write_int(unzigzag(get_varint(p)), out);
+        break;
+      case PackedTag::kUint:
+        write_int(get_varint(p), out);
+        break;
+      case PackedTag::kDouble:
+        write_double(get_double(p), out);
+        break;
+      case PackedTag::kInlineString: {
+        const std::size_t len = get_varint(p);
+        write_string(std::string_view(reinterpret_cast<const char*>(p), len), out);
+        p += len;
+        break;
+      }
+      case PackedTag::kTermString:
+        write_string(dict.term(f, static_cast<TermId>(get_varint(p))), out);
+        break;
+      case PackedTag::kObject:
+      case PackedTag::kArray: {
+        skip_varint(p);  // the length: not needed when reading everything
+        const bool obj = tag == PackedTag::kObject;
+        stack.push_back(open_node(obj, p, f));  // `n` dangles from here
+        out.push_back(obj ? '{' : '[');
+        break;
+      }
+    }
+  }
+  return p;
+}
+
+// Writes one value of type `tag` at p; returns the end of the value.
+const std::uint8_t* write_value(PackedTag tag, const std::uint8_t* p, PathId field,
+                                const Dictionary& dict, std::string& out) {
+  if (tag == PackedTag::kObject || tag == PackedTag::kArray) {
+    skip_varint(p);
+    return write_node(tag == PackedTag::kObject, p, field, dict, out);
+  }
+  // A scalar: wrap it as a one-element array walk would be overkill; decode inline.
+  switch (tag) {
+    case PackedTag::kNull:
+      out.append("null");
+      return p;
+    case PackedTag::kFalse:
+      out.append("false");
+      return p;
+    case PackedTag::kTrue:
+      out.append("true");
+      return p;
+    case PackedTag::kInt:
+      write_int(unzigzag(get_varint(p)), out);
+      return p;
+    case PackedTag::kUint:
+      write_int(get_varint(p), out);
+      return p;
+    case PackedTag::kDouble:
+      write_double(get_double(p), out);
+      return p;
+    case PackedTag::kInlineString: {
+      const std::size_t len = get_varint(p);
+      write_string(std::string_view(reinterpret_cast<const char*>(p), len), out);
+      return p + len;
+    }
+    case PackedTag::kTermString:
+      write_string(dict.term(field, static_cast<TermId>(get_varint(p))), out);
+      return p;
+    default:
+      break;
+  }
+  assert(false && "corrupt packed record");
+  return p;
+}
+
+// ---- projection ----------------------------------------------------------------------
+
+struct TrieNode {
+  std::string_view key;
+  bool terminal = false;
+  std::vector<std::uint32_t> children;
+};
+
+class Projector {
+ public:
+  Projector(std::span<const std::vector<std::string>> paths, const Dictionary& dict,
+            std::string& out)
+      : dict_(dict), out_(out) {
+    nodes_.emplace_back();
+    for (const std::vector<std::string>& path : paths) {
+      if (path.empty()) continue;
+      std::uint32_t at = 0;
+      for (const std::string& segment : path) {
+        if (nodes_[at].terminal) break;  // an ancestor is already wanted whole
+        at = child(at, segment, /*create=*/true);
+      }
+      nodes_[at].terminal = true;
+      nodes_[at].children.clear();
+    }
+  }
+
+  // Writes the members of the object node at p that the trie node `at` asks for, without
+  // braces. Returns true when it wrote any.
+  bool project(const std::uint8_t* p, std::uint32_t at) {
+    Node n = open_node(true, p, kRootPath);
+    bool wrote = false;
+    for (std::uint32_t i = 0; i < n.count; ++i) {
+      const PathId id = static_cast<PathId>(get_varint(n.ids));
+      const PackedTag tag = tag_at(n.tags, i);
+      const std::uint32_t c = child(at, dict_.key_of(id), /*create=*/false);
+      if (c == 0) {
+        p = skip_value(tag, p);
+        continue;
+      }
+      const std::size_t mark = out_.size();
+      if (wrote) out_.push_back(',');
+      write_string(dict_.key_of(id), out_);
+      out_.push_back(':');
+      if (nodes_[c].terminal) {
+        p = write_value(tag, p, id, dict_, out_);
+        wrote = true;
+        continue;
+      }
+      if (tag == PackedTag::kObject) {
+        const std::uint64_t len = get_varint(p);
+        out_.push_back('{');
+        if (project(p, c)) {
+          out_.push_back('}');
+          wrote = true;
+        } else {
+          out_.resize(mark);
+        }
+        p += len;
+        continue;
+      }
+      out_.resize(mark);  // through an array or a scalar: missing
+      p = skip_value(tag, p);
+    }
+    return wrote;
+  }
+
+ private:
+  std::uint32_t child(std::uint32_t at, std::string_view key, bool create) {
+    for (std::uint32_t c : nodes_[at].children) {
+      if (nodes_[c].key == key) return c;
+    }
+    if (!create) return 0;
+    const auto c = static_cast<std::uint32_t>(nodes_.size());
+    nodes_.emplace_back();
+    nodes_.back().key = key;
+    nodes_[at].children.push_back(c);
+    return c;
+  }
+
+  const Dictionary& dict_;
+  std::string& out_;
+  std::vector<TrieNode> nodes_;  // [0] is the root
+};
+
+}  // namespace
+
+void encode_document(simdjson::dom::object root, Dictionary& dict, std::string& out) {
+  Encoder(dict, out).run(root);
+}
+
+void release_document(std::string_view body, Dictionary& dict) {
+  struct Frame {
+    Node node;
+    const std::uint8_t* ids_start;  // objects: the path ids, released last
+  };
+  thread_local std::vector<Frame> stack;
+  stack.clear();
+  const auto* p = reinterpret_cast<const std::uint8_t*>(body.data());
+  {
+    const std::uint8_t* ids = p;
+    skip_varint(ids);
+    stack.push_back({open_node(true, p, kRootPath), ids});
+  }
+  while (!stack.empty()) {
+    Frame& fr = stack.back();
+    Node& n = fr.node;
+    if (n.index == n.count) {
+      if (n.is_object) {
+        // Terms of this object's fields are gone by now; drop the keys.
+        const std::uint8_t* ids = fr.ids_start;
+        for (std::uint32_t i = 0; i < n.count; ++i) {
+          dict.release_path(static_cast<PathId>(get_varint(ids)));
+        }
+      }
+      stack.pop_back();
+      continue;
+    }
+    PathId f = n.field;
+    if (n.is_object) f = static_cast<PathId>(get_varint(n.ids));
+    const PackedTag tag = tag_at(n.tags, n.index++);
+    if (tag == PackedTag::kTermString) {
+      dict.release_term(f, static_cast<TermId>(get_varint(p)));
+    } else if (tag == PackedTag::kObject || tag == PackedTag::kArray) {
+      skip_varint(p);
+      const bool obj = tag == PackedTag::kObject;
+      const std::uint8_t* ids = p;
+      skip_varint(ids);
+      stack.push_back({open_node(obj, p, f), ids});  // `fr` and `n` dangle from here
+    } else {
+      p = skip_value(tag, p);
+    }
+  }
+}
+
+void decode_document(std::string_view body, const Dictionary& dict, std::string& out) {
+  write_node(true, reinterpret_cast<const std::uint8_t*>(body.data()), kRootPath, dict, out);
+}
+
+void decode_projected(std::string_view body, const Dictionary& dict,
+                      std::span<const std::vector<std::string>> paths, std::string& out) {
+  Projector projector(paths, dict, out);
+  out.push_back('{');
+  projector.project(reinterpret_cast<const std::uint8_t*>(body.data()), 0);
+  out.push_back('}');
+}
+
+}  // namespace kora::doc
