@@ -72,6 +72,27 @@ Result<std::vector<std::vector<std::string>>> parse_projection(
   return paths;
 }
 
+// Parsed documents live only until the shard call that stores them returns, so each
+// calling thread reuses the same ones and their buffers: no allocation per document once
+// warm. Large documents give their buffers back after use.
+doc::ParsedDocument& scratch_document() {
+  thread_local doc::ParsedDocument document;
+  return document;
+}
+
+std::vector<doc::ParsedDocument>& scratch_batch(std::size_t size) {
+  thread_local std::vector<doc::ParsedDocument> batch;
+  if (batch.size() < size) batch.resize(size);
+  return batch;
+}
+
+// After a call: drop what a large document or batch made grow.
+void trim_scratch(std::span<doc::ParsedDocument> used) {
+  for (doc::ParsedDocument& d : used) d.release_if_large();
+}
+
+constexpr std::size_t kMaxRetainedBatch = 4096;
+
 // A time-ordered 128-bit id in UUID version 7 layout: 48 bits of Unix milliseconds, then
 // 74 random bits. Random per process and thread, so ids from concurrent inserts differ.
 std::string generate_document_id(std::int64_t now_ms) {
@@ -203,22 +224,28 @@ Result<DocSetResult> Database::doc_set(std::string_view collection, std::string_
   KORA_RETURN_IF_ERROR(check_collection_name(collection));
   KORA_RETURN_IF_ERROR(check_document_id(id));
   if (options.ttl) return ttl_not_supported();
-  KORA_ASSIGN_OR_RETURN(doc::ParsedDocument parsed,
-                        doc::parse_document(json, impl_->ingest_limits()));
-  return impl_->engine().call(impl_->engine().shard_of_doc(collection, id),
-                              [&](Shard& shard) -> Result<DocSetResult> {
-                                doc::CollectionShard* c = shard.collection(collection);
-                                if (c == nullptr) return not_found(collection);
-                                return DocSetResult{c->set(id, parsed)};
-                              });
+  doc::ParsedDocument& parsed = scratch_document();
+  KORA_RETURN_IF_ERROR(doc::parse_document_into(json, impl_->ingest_limits(), parsed));
+  auto result = impl_->engine().call(impl_->engine().shard_of_doc(collection, id),
+                                     [&](Shard& shard) -> Result<DocSetResult> {
+                                       doc::CollectionShard* c = shard.collection(collection);
+                                       if (c == nullptr) return not_found(collection);
+                                       return DocSetResult{c->set(id, parsed)};
+                                     });
+  parsed.release_if_large();
+  return result;
 }
 
 Result<DocInsertResult> Database::doc_insert(std::string_view collection, std::string_view json,
                                              const DocWriteOptions& options) {
   KORA_RETURN_IF_ERROR(check_collection_name(collection));
   if (options.ttl) return ttl_not_supported();
-  KORA_ASSIGN_OR_RETURN(doc::ParsedDocument parsed,
-                        doc::parse_document(json, impl_->ingest_limits()));
+  doc::ParsedDocument& parsed = scratch_document();
+  KORA_RETURN_IF_ERROR(doc::parse_document_into(json, impl_->ingest_limits(), parsed));
+  struct Trim {
+    doc::ParsedDocument& parsed;
+    ~Trim() { parsed.release_if_large(); }
+  } trim{parsed};
   // A clash needs two equal 74-bit random suffixes in one millisecond; retry anyway, so an
   // insert can never overwrite.
   for (int attempt = 0; attempt < 8; ++attempt) {
@@ -240,15 +267,25 @@ Result<std::vector<DocSetResult>> Database::doc_mset(std::string_view collection
   KORA_RETURN_IF_ERROR(check_collection_name(collection));
   return core::guarded([&]() -> Result<std::vector<DocSetResult>> {
     // Everything is validated and parsed before any shard is touched: all or nothing.
-    std::vector<doc::ParsedDocument> parsed;
-    parsed.reserve(entries.size());
+    std::vector<doc::ParsedDocument>& pool = scratch_batch(entries.size());
+    const std::span<doc::ParsedDocument> parsed(pool.data(), entries.size());
+    struct Trim {
+      std::vector<doc::ParsedDocument>& pool;
+      std::span<doc::ParsedDocument> used;
+      ~Trim() {
+        trim_scratch(used);
+        if (pool.size() > kMaxRetainedBatch) {
+          pool.resize(kMaxRetainedBatch);
+          pool.shrink_to_fit();
+        }
+      }
+    } trim{pool, parsed};
     const doc::IngestLimits limits = impl_->ingest_limits();
     for (std::size_t i = 0; i < entries.size(); ++i) {
       if (Status s = check_document_id(entries[i].id); !s.ok()) return with_batch_index(s, i);
       if (entries[i].ttl) return with_batch_index(ttl_not_supported(), i);
-      auto doc = doc::parse_document(entries[i].json, limits);
-      if (!doc.ok()) return with_batch_index(doc.status(), i);
-      parsed.push_back(std::move(doc).value());
+      Status s = doc::parse_document_into(entries[i].json, limits, parsed[i]);
+      if (!s.ok()) return with_batch_index(s, i);
     }
     const std::uint32_t n = impl_->engine().shard_count();
     std::vector<std::vector<std::uint32_t>> by_shard(n);

@@ -15,6 +15,10 @@ namespace kora::doc {
 namespace {
 
 constexpr std::size_t kHllRegisters = 256;  // 2^8: about 1.04/16 = 6.5% standard error
+// A field stops interning early when, after this many strings, more than 1 in
+// kDistinctShareDenominator of them were new terms.
+constexpr std::uint64_t kCardinalityWarmup = 4096;
+constexpr std::uint64_t kDistinctShareDenominator = 2;
 constexpr int kHllBits = 8;
 
 }  // namespace
@@ -161,19 +165,30 @@ std::optional<TermId> Dictionary::acquire_term(PathId field, std::string_view va
   PathEntry& e = paths_[field];
   if (e.terms == nullptr) e.terms = new_terms();
   FieldTerms& t = *e.terms;
+  if (!t.interning) {
+    // A field that stopped interning keeps every string inline without a lookup: its
+    // values are mostly distinct, so the lookup would almost always miss.
+    hll_add(t, value);
+    return std::nullopt;
+  }
+  ++t.seen;
   if (auto it = t.map.find(value); it != t.map.end()) {
     ++t.entries[it->second].refs;
-    if (!t.interning) hll_add(t, value);
     return it->second;
   }
-  if (t.interning && t.map.size() >= config_.max_interned_terms_per_field) {
-    // The field just passed its limit: from now on it keeps new strings inline and we
-    // estimate its cardinality instead. Seed the sketch with the live terms.
+  ++t.created;
+  // Adaptive rule: stop at the configured number of distinct terms, or earlier once the
+  // field has shown itself to be high-cardinality (after a warm-up, more than half of its
+  // values were new): interning such values costs memory and time and is never reused.
+  const bool at_limit = t.map.size() >= config_.max_interned_terms_per_field;
+  const bool mostly_distinct =
+      t.seen >= kCardinalityWarmup && t.created * kDistinctShareDenominator > t.seen;
+  if (at_limit || mostly_distinct) {
+    // From now on the field keeps new strings inline and we estimate its cardinality
+    // instead. Seed the sketch with the live terms.
     t.interning = false;
     t.hll.assign(kHllRegisters, 0);
     for (const auto& [text, id] : t.map) hll_add(t, std::string_view(text));
-  }
-  if (!t.interning) {
     hll_add(t, value);
     return std::nullopt;
   }

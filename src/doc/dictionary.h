@@ -158,6 +158,8 @@ class Dictionary {
     Vector<TermId> free_ids;
     Vector<std::uint8_t> hll;  // empty while the field interns
     bool interning = true;
+    std::uint64_t seen = 0;     // eligible strings offered while interning
+    std::uint64_t created = 0;  // of those, how many were new terms
   };
   struct PathEntry {
     std::uint32_t refs = 0;  // 0: free slot

@@ -271,7 +271,19 @@ simdjson::dom::object ParsedDocument::root() const {
   return obj;
 }
 
+void ParsedDocument::release_if_large() {
+  if (doc_.capacity() > kShrinkParserAbove) doc_ = simdjson::dom::document();
+}
+
 Result<ParsedDocument> parse_document(std::string_view json, const IngestLimits& limits) {
+  ParsedDocument parsed;
+  KORA_RETURN_IF_ERROR(parse_document_into(json, limits, parsed));
+  return parsed;
+}
+
+Status parse_document_into(std::string_view json, const IngestLimits& limits,
+                           ParsedDocument& parsed) {
+  parsed.source_bytes_ = 0;
   if (json.size() > limits.max_bytes) {
     return Status(ErrorCode::kLimitExceeded, "document of " + std::to_string(json.size()) +
                                                  " bytes exceeds max_document_bytes (" +
@@ -292,7 +304,6 @@ Result<ParsedDocument> parse_document(std::string_view json, const IngestLimits&
     tp.depth = depth;
   }
 
-  ParsedDocument parsed;
   parsed.source_bytes_ = json.size();
   const simdjson::error_code error =
       tp.parser.parse_into_document(parsed.doc_, json.data(), json.size(), true).error();
@@ -322,7 +333,7 @@ Result<ParsedDocument> parse_document(std::string_view json, const IngestLimits&
     return Status(ErrorCode::kInvalidArgument, "the document root must be a JSON object");
   }
   if (check == TreeCheck::kDuplicateKey) return json_error("duplicate key", locate_error(json));
-  return parsed;
+  return {};
 }
 
 }  // namespace kora::doc

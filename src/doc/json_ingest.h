@@ -59,13 +59,20 @@ class ParsedDocument {
   simdjson::dom::object root() const;
   // Size of the JSON text it was parsed from.
   std::size_t source_bytes() const { return source_bytes_; }
+  // Frees the buffers when a large document made them grow, so a reused ParsedDocument
+  // does not pin megabytes.
+  void release_if_large();
 
  private:
-  friend Result<ParsedDocument> parse_document(std::string_view json, const IngestLimits& limits);
+  friend Status parse_document_into(std::string_view json, const IngestLimits& limits,
+                                    ParsedDocument& out);
   simdjson::dom::document doc_;
   std::size_t source_bytes_ = 0;
 };
 
+// Parses and validates `json` into `out`, reusing out's buffers (no allocation once they
+// are large enough). On error `out` holds no document.
+Status parse_document_into(std::string_view json, const IngestLimits& limits, ParsedDocument& out);
 Result<ParsedDocument> parse_document(std::string_view json, const IngestLimits& limits);
 
 }  // namespace kora::doc

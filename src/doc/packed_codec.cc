@@ -82,8 +82,10 @@ inline double get_double(const std::uint8_t*& p) {
   return std::bit_cast<double>(bits);
 }
 
+// Tags are 4 bits, two to a byte (the even index in the low nibble).
+constexpr std::size_t tag_column_bytes(std::size_t count) { return (count + 1) / 2; }
 inline PackedTag tag_at(const std::uint8_t* tags, std::uint32_t i) {
-  return static_cast<PackedTag>(tags[i]);
+  return static_cast<PackedTag>((tags[i >> 1] >> ((i & 1) * 4)) & 0x0F);
 }
 
 // Advances past one value of type `tag`.
@@ -168,7 +170,7 @@ class Encoder {
         field = f.field;
       }
       const bool in_array = !f.is_object;
-      const std::size_t tag_pos = f.tags_pos + f.index++;
+      const std::size_t tag_pos = f.tags_pos * 2 + f.index++;  // in nibbles
       // `f` may dangle below this point (begin_* pushes).
       switch (v.type()) {
         case element_type::OBJECT: {
@@ -242,7 +244,11 @@ class Encoder {
     }
   }
 
-  void set_tag(std::size_t pos, PackedTag tag) { out_[pos] = static_cast<char>(tag); }
+  // `nibble`: the tag column's byte offset * 2 + the value's index.
+  void set_tag(std::size_t nibble, PackedTag tag) {
+    const auto bits = static_cast<unsigned>(tag) << ((nibble & 1) * 4);
+    out_[nibble >> 1] = static_cast<char>(static_cast<unsigned char>(out_[nibble >> 1]) | bits);
+  }
 
   void begin_object(simdjson::dom::object obj, PathId parent, bool in_array, std::size_t len_pos) {
     const std::size_t count = obj.size();
@@ -255,7 +261,7 @@ class Encoder {
       put_varint(out_, id);
     }
     const std::size_t tags_pos = out_.size();
-    out_.append(count, '\0');
+    out_.append(tag_column_bytes(count), '\0');
     Frame f{};
     f.is_object = true;
     f.oit = obj.begin();
@@ -272,7 +278,7 @@ class Encoder {
     const std::size_t count = arr.size();
     put_varint(out_, count);
     const std::size_t tags_pos = out_.size();
-    out_.append(count, '\0');
+    out_.append(tag_column_bytes(count), '\0');
     Frame f{};
     f.is_object = false;
     f.ait = arr.begin();
@@ -347,7 +353,7 @@ inline Node open_node(bool is_object, const std::uint8_t*& p, PathId field) {
     for (std::uint32_t i = 0; i < n.count; ++i) skip_varint(p);
   }
   n.tags = p;
-  p += n.count;
+  p += tag_column_bytes(n.count);
   n.index = 0;
   n.field = field;
   return n;

@@ -165,6 +165,30 @@ TEST_F(DictionaryTest, ZeroLimitNeverInterns) {
   EXPECT_EQ(fields[0].cardinality_estimate, 1u);
 }
 
+// A field whose values are mostly distinct stops interning early, long before the limit;
+// a low-cardinality field keeps interning however many times its values repeat.
+TEST_F(DictionaryTest, HighCardinalityFieldsStopInterningEarly) {
+  Dictionary d(config(10'000, 1), &counter_);
+  const PathId email = d.acquire_path(kRootPath, false, "email");
+  const PathId city = d.acquire_path(kRootPath, false, "city");
+  int interned_emails = 0;
+  for (int i = 0; i < 20000; ++i) {
+    if (d.acquire_term(email, "user" + std::to_string(i) + "@example.com")) ++interned_emails;
+    ASSERT_TRUE(d.acquire_term(city, "city" + std::to_string(i % 50)).has_value()) << i;
+  }
+  // The rule looks after a warm-up of 4096 strings.
+  EXPECT_GE(interned_emails, 2048);
+  EXPECT_LE(interned_emails, 4096);
+  const auto fields = d.fields();
+  ASSERT_EQ(fields.size(), 2u);
+  EXPECT_EQ(fields[0].path, "city");
+  EXPECT_TRUE(fields[0].terms_interned);
+  EXPECT_EQ(fields[0].interned_terms, 50u);
+  EXPECT_EQ(fields[1].path, "email");
+  EXPECT_FALSE(fields[1].terms_interned);
+  EXPECT_NEAR(static_cast<double>(fields[1].cardinality_estimate), 20000.0, 20000.0 * 0.25);
+}
+
 TEST_F(DictionaryTest, AdaptiveLimitStopsInterningNewTerms) {
   Dictionary d(config(3, 1), &counter_);
   const PathId f = d.acquire_path(kRootPath, false, "f");
@@ -176,8 +200,9 @@ TEST_F(DictionaryTest, AdaptiveLimitStopsInterningNewTerms) {
     ids.push_back(*id);
   }
   EXPECT_EQ(d.acquire_term(f, "d"), std::nullopt);  // the 4th distinct value
-  // Existing terms stay referenced and usable.
-  EXPECT_THAT(d.acquire_term(f, "a"), Optional(ids[0]));
+  // Existing terms stay for the records that hold them; new occurrences stay inline.
+  EXPECT_EQ(d.acquire_term(f, "a"), std::nullopt);
+  EXPECT_EQ(d.term(f, ids[0]), "a");
   EXPECT_EQ(d.term(f, ids[2]), "c");
   // Sticky: even after a term goes away, new values stay inline.
   d.release_term(f, ids[1]);

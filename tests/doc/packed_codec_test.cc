@@ -484,10 +484,10 @@ TEST(PackedCodecTest, RandomDocumentsRoundTripCanonically) {
     // The output reads back to the same value...
     ParsedDocument again = parse_ok(out);
     ASSERT_TRUE(same(original.root(), again.root()));
-    // ...and is canonical: encoding it again gives the same body and the same text.
+    // ...and is canonical: encoding it again gives the same text. (The bodies may differ
+    // in whether a string is a term or inline: a field may stop interning in between.)
     std::string body2;
     encode_document(again.root(), dict, body2);
-    EXPECT_EQ(body2, body);
     ASSERT_EQ(decode(body2, dict), out);
     release_document(body2, dict);
     bodies.push_back(std::move(body));
@@ -519,7 +519,7 @@ TEST(PackedCodecTest, ReleaseReclaimsEverything) {
     bodies.push_back(encode(R"({"user":"user-)" + std::to_string(i % 50) +
                                 R"(","city":"Paris","tags":["alpha","beta"],)"
                                 R"("orders":[{"sku":"sku-)" +
-                                std::to_string(i) + R"(","qty":2}],"geo":{"lat":1.5}})",
+                                std::to_string(i % 100) + R"(","qty":2}],"geo":{"lat":1.5}})",
                             dict));
   }
   // 9 paths (user city tags orders orders[].sku orders[].qty geo geo.lat) ...
@@ -528,8 +528,8 @@ TEST(PackedCodecTest, ReleaseReclaimsEverything) {
   EXPECT_TRUE(dict.find_path(orders, true, "sku").has_value());
   const PathId tags = *dict.find_path(kRootPath, false, "tags");
   EXPECT_TRUE(dict.find_term(tags, "alpha").has_value());  // array strings: the array's field
-  // paths 8 + terms: 50 users + Paris + alpha + beta + 500 skus
-  EXPECT_EQ(dict.entries(), 8u + 50u + 1u + 2u + 500u);
+  // paths 8 + terms: 50 users + Paris + alpha + beta + 100 skus
+  EXPECT_EQ(dict.entries(), 8u + 50u + 1u + 2u + 100u);
   for (const std::string& body : bodies) release_document(body, dict);
   EXPECT_EQ(dict.entries(), 0u);
   EXPECT_EQ(dict.bytes(), baseline);
