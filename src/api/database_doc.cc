@@ -350,10 +350,9 @@ Result<std::vector<std::optional<std::string>>> Database::doc_mget(
       if (mine.empty()) return {};
       doc::CollectionShard* c = shard.collection(collection);
       if (c == nullptr) return not_found(collection);
-      std::string json;
       for (std::uint32_t i : mine) {
-        json.clear();
-        if (c->get(ids[i], {}, json)) docs[i] = json;
+        std::string json;
+        if (c->get(ids[i], {}, json)) docs[i] = std::move(json);
       }
       return {};
     });

@@ -4,6 +4,7 @@
 #include <bit>
 #include <cassert>
 #include <cmath>
+#include <limits>
 #include <memory>
 
 #define XXH_INLINE_ALL
@@ -36,7 +37,9 @@ Dictionary::FieldTerms::FieldTerms(MemoryCounter* counter)
     : map(0, StringHash{}, StringEq{}, Alloc<CString, TermId>(counter)),
       entries(CountingAllocator<TermEntry>(counter)),
       free_ids(CountingAllocator<TermId>(counter)),
-      hll(CountingAllocator<std::uint8_t>(counter)) {}
+      hll(CountingAllocator<std::uint8_t>(counter)) {
+  recent.fill(std::numeric_limits<TermId>::max());
+}
 
 Dictionary::Dictionary(const DocCollectionConfig& config, MemoryCounter* counter)
     : config_(config),
@@ -172,8 +175,17 @@ std::optional<TermId> Dictionary::acquire_term(PathId field, std::string_view va
     return std::nullopt;
   }
   ++t.seen;
+  TermId& recent = t.recent[StringHash{}(value) % t.recent.size()];
+  if (recent < t.entries.size()) {
+    TermEntry& te = t.entries[recent];
+    if (te.refs != 0 && std::string_view(*te.text) == value) {
+      ++te.refs;
+      return recent;
+    }
+  }
   if (auto it = t.map.find(value); it != t.map.end()) {
     ++t.entries[it->second].refs;
+    recent = it->second;
     return it->second;
   }
   ++t.created;
@@ -205,6 +217,7 @@ std::optional<TermId> Dictionary::acquire_term(PathId field, std::string_view va
   (void)inserted;
   if (!t.free_ids.empty() && t.free_ids.back() == id) t.free_ids.pop_back();
   t.entries[id] = TermEntry{1, &it->first};
+  recent = id;
   ++live_terms_;
   return id;
 }

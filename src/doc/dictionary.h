@@ -28,6 +28,7 @@
 // Thread safety: none; a dictionary belongs to one shard and is used by its thread only.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -57,6 +58,20 @@ class Dictionary {
   // Interns (parent, in_array, key) if new and adds one reference. REQUIRES: parent is
   // kRootPath or live.
   PathId acquire_path(PathId parent, bool in_array, std::string_view key);
+  // The fast path of acquire_path for a caller that remembers which id a key had last
+  // time: when `hint` is live and is exactly (parent, in_array, key), adds one reference
+  // and returns it; otherwise nullopt (any id is a safe hint, stale or from elsewhere).
+  std::optional<PathId> acquire_path_hinted(PathId hint, PathId parent, bool in_array,
+                                            std::string_view key) {
+    if (hint == kRootPath || hint >= paths_.size()) return std::nullopt;
+    PathEntry& e = paths_[hint];
+    if (e.refs == 0 || e.key->parent != parent || e.key->in_array != in_array ||
+        std::string_view(e.key->key) != key) {
+      return std::nullopt;
+    }
+    ++e.refs;
+    return hint;
+  }
   // Drops one reference; at zero the path is reclaimed and its id may be reused.
   // REQUIRES: id is live and holds no live terms once reclaimed.
   void release_path(PathId id);
@@ -158,6 +173,9 @@ class Dictionary {
     Vector<TermId> free_ids;
     Vector<std::uint8_t> hll;  // empty while the field interns
     bool interning = true;
+    // Recently used term ids by value hash: a low-cardinality field's values are found
+    // with one hash and one compare, without the map. Only hints: checked on use.
+    std::array<TermId, 32> recent;
     std::uint64_t seen = 0;     // eligible strings offered while interning
     std::uint64_t created = 0;  // of those, how many were new terms
   };

@@ -250,12 +250,30 @@ class Encoder {
     out_[nibble >> 1] = static_cast<char>(static_cast<unsigned char>(out_[nibble >> 1]) | bits);
   }
 
+  // A per-thread table of the path id last seen at (parent, in_array, position), for
+  // small parents and positions; nullptr outside it. Entries are only hints.
+  static PathId* path_hint(PathId parent, bool in_array, std::uint32_t position) {
+    constexpr std::uint32_t kParents = 64, kPositions = 32;  // 16 KiB
+    if (parent >= kParents || position >= kPositions) return nullptr;
+    thread_local std::array<PathId, kParents * 2 * kPositions> hints{};
+    return &hints[(parent * 2 + (in_array ? 1 : 0)) * kPositions + position];
+  }
+
   void begin_object(simdjson::dom::object obj, PathId parent, bool in_array, std::size_t len_pos) {
     const std::size_t count = obj.size();
     put_varint(out_, count);
     const std::size_t ids_base = ids_.size();
+    std::uint32_t position = 0;
     for (simdjson::dom::key_value_pair kv : obj) {
-      const PathId id = dict_.acquire_path(parent, in_array, kv.key);
+      // Documents of one collection mostly share their shape: the key at this position
+      // under this parent is usually the one seen last time, which a compare confirms
+      // without a hash lookup.
+      PathId* hint = path_hint(parent, in_array, position++);
+      const std::optional<PathId> hinted =
+          hint != nullptr ? dict_.acquire_path_hinted(*hint, parent, in_array, kv.key)
+                          : std::nullopt;
+      const PathId id = hinted ? *hinted : dict_.acquire_path(parent, in_array, kv.key);
+      if (hint != nullptr) *hint = id;
       acquired_.push_back({id, kPathMark});
       ids_.push_back(id);
       put_varint(out_, id);

@@ -447,34 +447,5 @@ TEST_P(DatabaseDocTest, TotalBytesMatchTheAllocator) {
             info.arena_capacity_bytes + info.id_map_bytes + info.dictionary_bytes);
 }
 
-TEST_P(DatabaseDocTest, ConcurrentWritersAndReaders) {
-  constexpr int kThreads = 8;
-  constexpr int kOps = 300;
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      std::mt19937_64 rng(t);
-      for (int i = 0; i < kOps; ++i) {
-        // Distinct ids per thread, plus a shared id everyone overwrites.
-        const std::string own = "t" + std::to_string(t) + ":" + std::to_string(i);
-        ASSERT_TRUE(db_->doc_set("users", own, R"({"t":)" + std::to_string(t) + "}").ok());
-        ASSERT_TRUE(
-            db_->doc_set("users", "shared", R"({"writer":)" + std::to_string(t) + "}").ok());
-        auto shared = db_->doc_get("users", "shared");
-        ASSERT_TRUE(shared.ok() && shared->has_value());
-        ASSERT_EQ((*shared)->rfind(R"({"writer":)", 0), 0u);
-        if (i % 3 == 0) {
-          ASSERT_TRUE(*db_->doc_del("users", own));
-        }
-      }
-    });
-  }
-  for (auto& thread : threads) thread.join();
-  EXPECT_EQ(db_->doc_collection_info("users")->doc_count,
-            static_cast<std::uint64_t>(kThreads * (kOps - kOps / 3) + 1));
-  EXPECT_EQ(*db_->doc_get("users", "t3:1"), Opt(R"({"t":3})"));
-  EXPECT_EQ(*db_->doc_get("users", "t3:0"), std::nullopt);
-}
-
 }  // namespace
 }  // namespace kora
