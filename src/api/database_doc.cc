@@ -18,6 +18,7 @@
 namespace kora {
 namespace {
 
+using core::with_batch_index;
 using shard::Fanout;
 using shard::Shard;
 
@@ -54,12 +55,6 @@ Status not_found(std::string_view collection) {
 
 Status ttl_not_supported() { return core::invalid_argument("document TTLs are not supported yet"); }
 
-Status with_batch_index(const Status& status, std::size_t index) {
-  ErrorDetail detail = status.detail() ? *status.detail() : ErrorDetail{};
-  detail.batch_index = static_cast<std::uint32_t>(index);
-  return Status(status.code(), std::string(status.message()), std::move(detail));
-}
-
 Result<std::vector<std::vector<std::string>>> parse_projection(
     std::span<const std::string_view> projection) {
   std::vector<std::vector<std::string>> paths;
@@ -70,6 +65,17 @@ Result<std::vector<std::vector<std::string>>> parse_projection(
     paths.push_back(std::move(path).value());
   }
   return paths;
+}
+
+// Runs f(CollectionShard&) on the shard that holds (collection, id); kNotFound when the
+// collection does not exist.
+template <class R, class F>
+R on_document(Database::Impl& impl, std::string_view collection, std::string_view id, F&& f) {
+  return impl.engine().call(impl.engine().shard_of_doc(collection, id), [&](Shard& shard) -> R {
+    doc::CollectionShard* c = shard.collection(collection);
+    if (c == nullptr) return not_found(collection);
+    return f(*c);
+  });
 }
 
 // Parsed documents live only until the shard call that stores them returns, so each
@@ -226,12 +232,9 @@ Result<DocSetResult> Database::doc_set(std::string_view collection, std::string_
   if (options.ttl) return ttl_not_supported();
   doc::ParsedDocument& parsed = scratch_document();
   KORA_RETURN_IF_ERROR(doc::parse_document_into(json, impl_->ingest_limits(), parsed));
-  auto result = impl_->engine().call(impl_->engine().shard_of_doc(collection, id),
-                                     [&](Shard& shard) -> Result<DocSetResult> {
-                                       doc::CollectionShard* c = shard.collection(collection);
-                                       if (c == nullptr) return not_found(collection);
-                                       return DocSetResult{c->set(id, parsed)};
-                                     });
+  auto result = on_document<Result<DocSetResult>>(
+      *impl_, collection, id,
+      [&](doc::CollectionShard& c) { return DocSetResult{c.set(id, parsed)}; });
   parsed.release_if_large();
   return result;
 }
@@ -250,13 +253,10 @@ Result<DocInsertResult> Database::doc_insert(std::string_view collection, std::s
   // insert can never overwrite.
   for (int attempt = 0; attempt < 8; ++attempt) {
     std::string id = generate_document_id(impl_->engine().clock().now_ms());
-    KORA_ASSIGN_OR_RETURN(
-        bool stored, impl_->engine().call(impl_->engine().shard_of_doc(collection, id),
-                                          [&](Shard& shard) -> Result<bool> {
-                                            doc::CollectionShard* c = shard.collection(collection);
-                                            if (c == nullptr) return not_found(collection);
-                                            return c->insert_new(id, parsed);
-                                          }));
+    KORA_ASSIGN_OR_RETURN(bool stored, on_document<Result<bool>>(*impl_, collection, id,
+                                                                 [&](doc::CollectionShard& c) {
+                                                                   return c.insert_new(id, parsed);
+                                                                 }));
     if (stored) return DocInsertResult{std::move(id)};
   }
   return core::internal_error("could not generate a free document id");
@@ -314,14 +314,12 @@ Result<std::optional<std::string>> Database::doc_get(std::string_view collection
   KORA_RETURN_IF_ERROR(check_document_id(id));
   return core::guarded([&]() -> Result<std::optional<std::string>> {
     KORA_ASSIGN_OR_RETURN(auto paths, parse_projection(projection));
-    return impl_->engine().call(impl_->engine().shard_of_doc(collection, id),
-                                [&](Shard& shard) -> Result<std::optional<std::string>> {
-                                  doc::CollectionShard* c = shard.collection(collection);
-                                  if (c == nullptr) return not_found(collection);
-                                  std::string json;
-                                  if (!c->get(id, paths, json)) return std::optional<std::string>();
-                                  return std::optional<std::string>(std::move(json));
-                                });
+    return on_document<Result<std::optional<std::string>>>(
+        *impl_, collection, id, [&](doc::CollectionShard& c) {
+          std::string json;
+          if (!c.get(id, paths, json)) return std::optional<std::string>();
+          return std::optional<std::string>(std::move(json));
+        });
   });
 }
 
@@ -369,23 +367,15 @@ Result<std::vector<std::optional<std::string>>> Database::doc_mget(
 Result<bool> Database::doc_del(std::string_view collection, std::string_view id) {
   KORA_RETURN_IF_ERROR(check_collection_name(collection));
   KORA_RETURN_IF_ERROR(check_document_id(id));
-  return impl_->engine().call(impl_->engine().shard_of_doc(collection, id),
-                              [&](Shard& shard) -> Result<bool> {
-                                doc::CollectionShard* c = shard.collection(collection);
-                                if (c == nullptr) return not_found(collection);
-                                return c->erase(id);
-                              });
+  return on_document<Result<bool>>(*impl_, collection, id,
+                                   [&](doc::CollectionShard& c) { return c.erase(id); });
 }
 
 Result<bool> Database::doc_exists(std::string_view collection, std::string_view id) {
   KORA_RETURN_IF_ERROR(check_collection_name(collection));
   KORA_RETURN_IF_ERROR(check_document_id(id));
-  return impl_->engine().call(impl_->engine().shard_of_doc(collection, id),
-                              [&](Shard& shard) -> Result<bool> {
-                                doc::CollectionShard* c = shard.collection(collection);
-                                if (c == nullptr) return not_found(collection);
-                                return c->contains(id);
-                              });
+  return on_document<Result<bool>>(*impl_, collection, id,
+                                   [&](doc::CollectionShard& c) { return c.contains(id); });
 }
 
 // ---- Stats --------------------------------------------------------------------------

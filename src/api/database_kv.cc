@@ -13,6 +13,7 @@
 namespace kora {
 namespace {
 
+using core::with_batch_index;
 using shard::Fanout;
 using shard::Shard;
 using KeyList = Database::KeyList;
@@ -26,12 +27,6 @@ Status check_ttl(std::int64_t ttl_ms) {
     return core::invalid_argument("ttl of " + std::to_string(ttl_ms) + " ms is too large");
   }
   return {};
-}
-
-Status with_batch_index(const Status& status, std::size_t index) {
-  ErrorDetail detail = status.detail() ? *status.detail() : ErrorDetail{};
-  detail.batch_index = static_cast<std::uint32_t>(index);
-  return Status(status.code(), std::string(status.message()), std::move(detail));
 }
 
 // Keys grouped by owning shard: for shard s, keys[s][i] came from input position

@@ -1,10 +1,8 @@
 // to_json for the document stats structs: compact JSON whose keys are the field names,
 // matching the JSON Schemas in schemas/.
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <string>
 
+#include "doc/rapidjson.h"
 #include "kora/document.h"
 
 namespace kora {

@@ -2,6 +2,8 @@
 // `return core::wrong_type();` and messages stay uniform.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "kora/status.h"
@@ -23,6 +25,12 @@ inline Status limit_exceeded(std::string message) {
 }
 inline Status internal_error(std::string message) {
   return Status(ErrorCode::kInternal, std::move(message));
+}
+// The same error, naming which entry of a batch call caused it.
+inline Status with_batch_index(const Status& status, std::size_t index) {
+  ErrorDetail detail = status.detail() ? *status.detail() : ErrorDetail{};
+  detail.batch_index = static_cast<std::uint32_t>(index);
+  return Status(status.code(), std::string(status.message()), std::move(detail));
 }
 
 }  // namespace kora::core

@@ -1,18 +1,5 @@
 #include "doc/json_ingest.h"
 
-// RapidJSON 1.1's internal::Stack computes `nullptr + n` before its first allocation,
-// which clang's -fsanitize=pointer-overflow reports (and -fno-sanitize-recover turns into
-// an abort). It is benign in practice; silence that one check for RapidJSON's code only.
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((no_sanitize("pointer-overflow"))), apply_to = function)
-#endif
-#include <rapidjson/encodings.h>
-#include <rapidjson/memorystream.h>
-#include <rapidjson/reader.h>
-#if defined(__clang__)
-#pragma clang attribute pop
-#endif
-
 #include <algorithm>
 #include <cassert>
 #include <cerrno>
@@ -22,6 +9,8 @@
 #include <set>
 #include <string>
 #include <vector>
+
+#include "doc/rapidjson.h"
 
 namespace kora::doc {
 namespace {

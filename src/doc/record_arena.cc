@@ -197,6 +197,16 @@ void RecordArena::kill(std::uint32_t block, std::uint32_t stored) {
   }
 }
 
+std::uint32_t RecordArena::size_and_place(std::uint32_t stored) {
+  add_size(stored);
+  try {
+    return place(stored);
+  } catch (...) {
+    remove_size(stored);
+    throw;
+  }
+}
+
 DocNumber RecordArena::insert(std::string_view record) {
   if (record.size() > kMaxRecordBytes) throw std::length_error("record arena: record too large");
   const bool reuse = !free_docs_.empty();
@@ -205,14 +215,7 @@ DocNumber RecordArena::insert(std::string_view record) {
   const DocNumber doc = reuse ? free_docs_.front() : static_cast<DocNumber>(fresh);
   const auto stored = static_cast<std::uint32_t>(stored_bytes(doc, record.size()));
   if (!reuse) reserve_slot();
-  add_size(stored);
-  std::uint32_t location;
-  try {
-    location = place(stored);
-  } catch (...) {
-    remove_size(stored);
-    throw;
-  }
+  const std::uint32_t location = size_and_place(stored);
   // Nothing below allocates.
   if (reuse) {
     std::pop_heap(free_docs_.begin(), free_docs_.end(), std::greater<>());
@@ -240,14 +243,7 @@ void RecordArena::replace(DocNumber doc, std::string_view record) {
   const std::uint32_t old_location = slots_[doc];
   const auto old_stored = static_cast<std::uint32_t>(stored_bytes(doc, get(doc).size()));
   const auto stored = static_cast<std::uint32_t>(stored_bytes(doc, record.size()));
-  add_size(stored);
-  std::uint32_t location;
-  try {
-    location = place(stored);
-  } catch (...) {
-    remove_size(stored);
-    throw;
-  }
+  const std::uint32_t location = size_and_place(stored);
   slots_[doc] = location;
   write(location, doc, record, stored);
   remove_size(old_stored);

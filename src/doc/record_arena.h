@@ -165,6 +165,8 @@ class RecordArena {
   std::string_view record_at(std::uint32_t location) const;
   // Picks where `stored` bytes go (creating a block when needed) without accounting them.
   std::uint32_t place(std::uint32_t stored);
+  // add_size + place, undoing add_size when place throws.
+  std::uint32_t size_and_place(std::uint32_t stored);
   std::uint32_t new_block(std::size_t size);
   void free_block(std::uint32_t block);
   // Writes a record at `location` and accounts it in its block.

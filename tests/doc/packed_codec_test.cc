@@ -2,15 +2,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-// See src/doc/json_ingest.cc: RapidJSON 1.1's Stack does `nullptr + n` (clang UBSan).
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((no_sanitize("pointer-overflow"))), apply_to = function)
-#endif
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-#if defined(__clang__)
-#pragma clang attribute pop
-#endif
 
 #include <bit>
 #include <cfloat>
@@ -24,6 +15,7 @@
 
 #include "doc/json_ingest.h"
 #include "doc/path.h"
+#include "doc/rapidjson.h"
 #include "test_util.h"
 
 namespace kora::doc {
