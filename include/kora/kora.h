@@ -4,4 +4,5 @@
 
 #include "kora/config.h"    // IWYU pragma: export
 #include "kora/database.h"  // IWYU pragma: export
+#include "kora/document.h"  // IWYU pragma: export
 #include "kora/status.h"    // IWYU pragma: export
