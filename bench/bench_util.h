@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -125,6 +127,54 @@ inline std::optional<std::string> flag(int argc, char** argv, std::string_view n
     }
   }
   return value;
+}
+
+// One of our own integer flags, --kora_<name>=N with N in [min, max].
+struct IntFlag {
+  std::string_view name;  // without the leading "--"
+  long long min;
+  long long max;
+  long long* value;  // set when given
+};
+
+// Takes our own flags out of argv before benchmark sees them (it refuses flags it does
+// not know). false, after printing why, when one has a bad value.
+inline bool take_int_flags(int& argc, char** argv, std::initializer_list<IntFlag> flags) {
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    bool ours = false;
+    for (const IntFlag& f : flags) {
+      if (arg.size() <= f.name.size() + 3 || arg.substr(0, 2) != "--" ||
+          arg.substr(2, f.name.size()) != f.name || arg[2 + f.name.size()] != '=') {
+        continue;
+      }
+      const char* text = argv[i] + 3 + f.name.size();
+      char* end = nullptr;
+      const long long n = std::strtoll(text, &end, 10);
+      if (end == text || *end != '\0' || n < f.min || n > f.max) {
+        std::fprintf(stderr, "--%.*s must be %lld..%lld\n", static_cast<int>(f.name.size()),
+                     f.name.data(), f.min, f.max);
+        return false;
+      }
+      *f.value = n;
+      ours = true;
+    }
+    if (!ours) argv[kept++] = argv[i];
+  }
+  argc = kept;
+  return true;
+}
+
+// true for console output, false for json; nullopt (after printing why) for anything else
+// (the deprecated csv format is refused).
+inline std::optional<bool> console_format(int argc, char** argv) {
+  const std::string format = flag(argc, argv, "benchmark_format").value_or("console");
+  if (format != "console" && format != "json") {
+    std::fprintf(stderr, "--benchmark_format must be console or json\n");
+    return std::nullopt;
+  }
+  return format == "console";
 }
 
 inline bool is_true(const std::optional<std::string>& v) {

@@ -70,11 +70,13 @@
 
 namespace {
 
+using kora_bench::console_format;
 using kora_bench::display_reporter;
 using kora_bench::fixed;
 using kora_bench::flag;
 using kora_bench::rate;
 using kora_bench::SummaryReporter;
+using kora_bench::take_int_flags;
 using kora_bench::timed_rng;
 using kora_bench::verify_rng;
 using kora_bench::XorShift64;
@@ -892,37 +894,17 @@ void print_summary(const SummaryReporter& r, std::ostream& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Our own flags, removed before benchmark sees the arguments.
-  int kept = 1;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg.substr(0, 14) == "--kora_shards=") {
-      const long n = std::strtol(argv[i] + 14, nullptr, 10);
-      if (n < 1 || n > 1024) {
-        std::fprintf(stderr, "--kora_shards must be 1..1024\n");
-        return 2;
-      }
-      g_shard_count = static_cast<std::uint32_t>(n);
-    } else if (arg.substr(0, 12) == "--kora_docs=") {
-      char* end = nullptr;
-      const long long n = std::strtoll(argv[i] + 12, &end, 10);
-      if (end == argv[i] + 12 || *end != '\0' || n < 0 || n > 100'000'000) {
-        std::fprintf(stderr, "--kora_docs must be 0..100000000 (0 skips the memory step)\n");
-        return 2;
-      }
-      g_load_docs = static_cast<std::size_t>(n);
-    } else {
-      argv[kept++] = argv[i];
-    }
-  }
-  argc = kept;
-
-  const std::string format = flag(argc, argv, "benchmark_format").value_or("console");
-  if (format != "console" && format != "json") {
-    std::fprintf(stderr, "--benchmark_format must be console or json\n");
+  long long shards = 0;
+  auto docs = static_cast<long long>(g_load_docs);
+  if (!take_int_flags(argc, argv,
+                      {{"kora_shards", 1, 1024, &shards}, {"kora_docs", 0, 100'000'000, &docs}})) {
     return 2;
   }
-  const bool console = format == "console";
+  g_shard_count = static_cast<std::uint32_t>(shards);
+  g_load_docs = static_cast<std::size_t>(docs);
+  const std::optional<bool> console_output = console_format(argc, argv);
+  if (!console_output) return 2;
+  const bool console = *console_output;
   if (g_load_docs > 0) {
     // One iteration each: the load itself is the measurement.
     benchmark::RegisterBenchmark("BM_KoraLoad", BM_KoraLoad)

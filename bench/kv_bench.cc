@@ -44,11 +44,13 @@
 
 namespace {
 
+using kora_bench::console_format;
 using kora_bench::display_reporter;
 using kora_bench::fixed;
 using kora_bench::flag;
 using kora_bench::rate;
 using kora_bench::SummaryReporter;
+using kora_bench::take_int_flags;
 using kora_bench::timed_rng;
 using kora_bench::verify_rng;
 using kora_bench::XorShift64;
@@ -430,29 +432,12 @@ void print_summary(const SummaryReporter& r, std::ostream& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Our own flag, removed before benchmark sees the arguments.
-  int kept = 1;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg.substr(0, 14) == "--kora_shards=") {
-      const long n = std::strtol(argv[i] + 14, nullptr, 10);
-      if (n < 1 || n > 1024) {
-        std::fprintf(stderr, "--kora_shards must be 1..1024\n");
-        return 2;
-      }
-      g_shard_count = static_cast<std::uint32_t>(n);
-    } else {
-      argv[kept++] = argv[i];
-    }
-  }
-  argc = kept;
-
-  const std::string format = flag(argc, argv, "benchmark_format").value_or("console");
-  if (format != "console" && format != "json") {
-    std::fprintf(stderr, "--benchmark_format must be console or json\n");
-    return 2;
-  }
-  const bool console = format == "console";
+  long long shards = 0;
+  if (!take_int_flags(argc, argv, {{"kora_shards", 1, 1024, &shards}})) return 2;
+  g_shard_count = static_cast<std::uint32_t>(shards);
+  const std::optional<bool> console_output = console_format(argc, argv);
+  if (!console_output) return 2;
+  const bool console = *console_output;
   SummaryReporter reporter(display_reporter(argc, argv));
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
