@@ -7,8 +7,12 @@
 #include <cstring>
 #include <limits>
 
+#include "doc/packed_format.h"
+
 namespace kora::doc {
 namespace {
+
+using namespace packed;  // NOLINT: the format primitives are this file's vocabulary
 
 using simdjson::dom::element_type;
 
@@ -16,101 +20,6 @@ using simdjson::dom::element_type;
 inline void must(simdjson::error_code error) {
   assert(error == simdjson::SUCCESS);
   (void)error;
-}
-
-constexpr std::size_t kNoLength = std::numeric_limits<std::size_t>::max();
-
-// ---- varints ------------------------------------------------------------------------
-
-inline void put_varint(std::string& out, std::uint64_t v) {
-  char buf[10];
-  std::size_t n = 0;
-  while (v >= 0x80) {
-    buf[n++] = static_cast<char>(static_cast<std::uint8_t>(v) | 0x80);
-    v >>= 7;
-  }
-  buf[n++] = static_cast<char>(v);
-  out.append(buf, n);
-}
-
-inline std::size_t varint_size(std::uint64_t v) {
-  std::size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
-inline std::uint64_t get_varint(const std::uint8_t*& p) {
-  std::uint64_t v = 0;
-  int shift = 0;
-  while (true) {
-    const std::uint8_t b = *p++;
-    v |= std::uint64_t{b & 0x7Fu} << shift;
-    if (b < 0x80) return v;
-    shift += 7;
-  }
-}
-
-inline void skip_varint(const std::uint8_t*& p) {
-  while (*p++ >= 0x80) {
-  }
-}
-
-inline std::uint64_t zigzag(std::int64_t v) {
-  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
-}
-inline std::int64_t unzigzag(std::uint64_t v) {
-  return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
-}
-
-inline void put_double(std::string& out, double d) {
-  std::uint64_t bits = std::bit_cast<std::uint64_t>(d);
-  char buf[8];
-  for (char& c : buf) {
-    c = static_cast<char>(bits & 0xFF);
-    bits >>= 8;
-  }
-  out.append(buf, 8);
-}
-
-inline double get_double(const std::uint8_t*& p) {
-  std::uint64_t bits = 0;
-  for (int i = 7; i >= 0; --i) bits = (bits << 8) | p[i];
-  p += 8;
-  return std::bit_cast<double>(bits);
-}
-
-// Tags are 4 bits, two to a byte (the even index in the low nibble).
-constexpr std::size_t tag_column_bytes(std::size_t count) { return (count + 1) / 2; }
-inline PackedTag tag_at(const std::uint8_t* tags, std::uint32_t i) {
-  return static_cast<PackedTag>((tags[i >> 1] >> ((i & 1) * 4)) & 0x0F);
-}
-
-// Advances past one value of type `tag`.
-inline const std::uint8_t* skip_value(PackedTag tag, const std::uint8_t* p) {
-  switch (tag) {
-    case PackedTag::kNull:
-    case PackedTag::kFalse:
-    case PackedTag::kTrue:
-      return p;
-    case PackedTag::kInt:
-    case PackedTag::kUint:
-    case PackedTag::kTermString:
-      skip_varint(p);
-      return p;
-    case PackedTag::kDouble:
-      return p + 8;
-    case PackedTag::kInlineString:
-    case PackedTag::kObject:
-    case PackedTag::kArray: {
-      const std::uint64_t len = get_varint(p);
-      return p + len;
-    }
-  }
-  assert(false && "corrupt packed record");
-  return p;
 }
 
 // ---- encoding -----------------------------------------------------------------------
@@ -349,33 +258,6 @@ class Encoder {
 thread_local std::vector<Encoder::Frame> Encoder::stack_;
 thread_local std::vector<PathId> Encoder::ids_;
 thread_local std::vector<std::pair<PathId, TermId>> Encoder::acquired_;
-
-// ---- walking a body ------------------------------------------------------------------
-
-struct Node {
-  bool is_object;
-  const std::uint8_t* ids;   // objects: the next path id to read
-  const std::uint8_t* tags;  // the tag column
-  std::uint32_t count;
-  std::uint32_t index;
-  PathId field;  // arrays: the array's path
-};
-
-// Reads a node header at p; p ends at the node's first value.
-inline Node open_node(bool is_object, const std::uint8_t*& p, PathId field) {
-  Node n;
-  n.is_object = is_object;
-  n.count = static_cast<std::uint32_t>(get_varint(p));
-  n.ids = p;
-  if (is_object) {
-    for (std::uint32_t i = 0; i < n.count; ++i) skip_varint(p);
-  }
-  n.tags = p;
-  p += tag_column_bytes(n.count);
-  n.index = 0;
-  n.field = field;
-  return n;
-}
 
 // ---- JSON output ---------------------------------------------------------------------
 
