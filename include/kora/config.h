@@ -20,7 +20,8 @@ std::uint32_t default_shard_count() noexcept;
 struct LimitsConfig {
   // Largest JSON document accepted, in bytes. Must be > 0. Default: 16 MiB.
   std::size_t max_document_bytes = 16u << 20;
-  // Deepest nesting accepted; the root object counts as 1. Must be >= 1. Default: 128.
+  // Deepest nesting accepted; the root object counts as 1. 1..1024 (document updates walk
+  // nesting recursively, so the bound keeps their stack use small). Default: 128.
   std::uint32_t max_document_depth = 128;
   // Largest KV value (a string, one list element, hash value or set member) and RESP bulk
   // string, in bytes. A write beyond it is kLimitExceeded. Must be > 0. Default: 512 MiB.

@@ -179,8 +179,8 @@ class Database {
   Result<std::vector<std::string>> doc_collections();
   Result<DocCollectionInfo> doc_collection_info(std::string_view name);
 
-  // Creates or replaces the document. Document TTLs are not supported yet: options.ttl set
-  // is kInvalidArgument.
+  // Creates or replaces the document; options.ttl as in DocWriteOptions (a replace without
+  // a TTL clears the old one).
   Result<DocSetResult> doc_set(std::string_view collection, std::string_view id,
                                std::string_view json, const DocWriteOptions& options = {});
   // Stores the document under a generated id: a time-ordered 128-bit id written as 36
@@ -189,7 +189,7 @@ class Database {
                                      const DocWriteOptions& options = {});
   // Validates every entry first: one bad entry rejects the whole batch, naming it in
   // detail()->batch_index. Entries apply in order (a repeated id: the last wins); results
-  // are positional. An empty batch is OK.
+  // are positional. An empty batch is OK. Each entry's ttl as in DocWriteOptions.
   Result<std::vector<DocSetResult>> doc_mset(std::string_view collection,
                                              std::span<const DocEntry> entries);
   // The document as compact JSON, or nullopt. With a projection (dotted paths, backquoted
@@ -207,6 +207,28 @@ class Database {
   // true: the document existed and was removed.
   Result<bool> doc_del(std::string_view collection, std::string_view id);
   Result<bool> doc_exists(std::string_view collection, std::string_view id);
+
+  // Applies every mutation (see DocUpdateMutation) in order, atomically: if one fails, its
+  // error is returned (detail()->batch_index names it) and the document, the dictionary
+  // and the stats are exactly as before. false: no such document. An empty list is
+  // kInvalidArgument. Values are parsed as documents are (kInvalidJson, kLimitExceeded);
+  // a result nested deeper than max_document_depth is kLimitExceeded. The TTL is kept.
+  Result<bool> doc_update(std::string_view collection, std::string_view id,
+                          std::span<const DocUpdateMutation> mutations);
+  Result<bool> doc_update(std::string_view collection, std::string_view id,
+                          std::initializer_list<DocUpdateMutation> mutations);
+
+  // Document TTLs. An expired document is gone for every read and count at once; the
+  // shard's sweep reclaims its memory soon after. doc_expire: false when there is no such
+  // document; a TTL <= 0 deletes it (true if it existed). doc_persist: false when there
+  // is no such document or it has no TTL. doc_ttl: the remaining milliseconds, rounded
+  // up (at least 1 while the document lives); nullopt when there is no such document or
+  // it has no TTL.
+  Result<bool> doc_expire(std::string_view collection, std::string_view id,
+                          std::chrono::milliseconds ttl);
+  Result<bool> doc_persist(std::string_view collection, std::string_view id);
+  Result<std::optional<std::chrono::milliseconds>> doc_ttl(std::string_view collection,
+                                                           std::string_view id);
 
   // Exact storage figures summed over shards (see DocStorageInfo).
   Result<DocStorageInfo> doc_storage_info(std::string_view collection);

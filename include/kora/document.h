@@ -7,10 +7,13 @@
 #pragma once
 
 #include <chrono>
+#include <concepts>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace kora {
@@ -35,6 +38,9 @@ struct DocCollectionInfo {
   DocCollectionConfig config;
 };
 
+// A TTL must be > 0 (and at most 10^15 ms); the document expires that long after the write.
+// A write without a TTL stores a document that does not expire: replacing a document
+// clears its TTL unless the new write gives one. Updates (doc_update) keep the TTL.
 struct DocWriteOptions {
   std::optional<std::chrono::milliseconds> ttl;  // none: no expiry
 };
@@ -48,6 +54,83 @@ struct DocEntry {
   std::string_view id;
   std::string_view json;
   std::optional<std::chrono::milliseconds> ttl = {};  // none: no expiry
+};
+
+// One change of a doc_update call; build with the factories. Paths are dotted
+// ("address.zip"); a segment of decimal digits addresses an array element ("tags.0") when
+// its parent is an array; a key containing '.' (or any text) is written backquoted, as in
+// the WHERE language ("`a.b`.c", a backquote doubled inside). Copyable; the values are
+// checked (JSON, path syntax) by doc_update, not here.
+//
+//  set(p, v)   p = v. Missing intermediate objects are created; going through a scalar, or
+//              through an array with a segment that is not an index, is kWrongType. On an
+//              array, index < size replaces, index == size appends, index > size is
+//              kOutOfRange. A new key goes at the end of its object.
+//  del(p)      Removes the key or the array element; a missing path is a no-op.
+//  incr(p, d)  Adds d to the number at p; a missing path is set to d. An integer plus an
+//              integral delta stays an integer when the sum fits int64 (integer overflow is
+//              kOutOfRange); otherwise the result is a double (non-finite: kOutOfRange). A
+//              non-number is kWrongType; an unsigned delta above INT64_MAX is kOutOfRange.
+//  push(p, v)  Appends v to the array at p; a missing path becomes [v]; else kWrongType.
+//  pull(p, v)  Removes every element of the array at p equal to v (numbers by value,
+//              objects by keys and values in any order); missing: no-op; else kWrongType.
+//  merge(o)    RFC 7386 merge patch of the whole document; o must be an object
+//              (kInvalidArgument otherwise).
+class DocUpdateMutation {
+ public:
+  enum class Kind : std::uint8_t { kSet, kDel, kIncr, kPush, kPull, kMerge };
+
+  static DocUpdateMutation set(std::string_view path, std::string_view json_value) {
+    return DocUpdateMutation(Kind::kSet, path, json_value);
+  }
+  static DocUpdateMutation del(std::string_view path) {
+    return DocUpdateMutation(Kind::kDel, path, {});
+  }
+  template <std::integral I>
+  requires(!std::same_as<I, bool>) static DocUpdateMutation incr(std::string_view path, I delta) {
+    DocUpdateMutation m(Kind::kIncr, path, {});
+    m.integer_delta_ = true;
+    if constexpr (std::is_unsigned_v<I>) {
+      m.delta_out_of_range_ = static_cast<std::uint64_t>(delta) >
+                              static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    }
+    m.int_delta_ = static_cast<std::int64_t>(delta);
+    return m;
+  }
+  static DocUpdateMutation incr(std::string_view path, double delta) {
+    DocUpdateMutation m(Kind::kIncr, path, {});
+    m.double_delta_ = delta;
+    return m;
+  }
+  static DocUpdateMutation push(std::string_view path, std::string_view json_value) {
+    return DocUpdateMutation(Kind::kPush, path, json_value);
+  }
+  static DocUpdateMutation pull(std::string_view path, std::string_view json_value) {
+    return DocUpdateMutation(Kind::kPull, path, json_value);
+  }
+  static DocUpdateMutation merge(std::string_view json_object) {
+    return DocUpdateMutation(Kind::kMerge, {}, json_object);
+  }
+
+  Kind kind() const { return kind_; }
+  const std::string& path() const { return path_; }  // empty for merge
+  const std::string& json() const { return json_; }  // the value or patch; empty for del, incr
+  bool integer_delta() const { return integer_delta_; }
+  std::int64_t int_delta() const { return int_delta_; }
+  double double_delta() const { return double_delta_; }
+  bool delta_out_of_range() const { return delta_out_of_range_; }
+
+ private:
+  DocUpdateMutation(Kind kind, std::string_view path, std::string_view json)
+      : kind_(kind), path_(path), json_(json) {}
+
+  Kind kind_;
+  bool integer_delta_ = false;
+  bool delta_out_of_range_ = false;
+  std::int64_t int_delta_ = 0;
+  double double_delta_ = 0;
+  std::string path_;
+  std::string json_;
 };
 
 // Exact bytes, summed over shards.

@@ -53,7 +53,16 @@ Status not_found(std::string_view collection) {
   return Status(ErrorCode::kNotFound, "no collection named '" + std::string(collection) + "'");
 }
 
-Status ttl_not_supported() { return core::invalid_argument("document TTLs are not supported yet"); }
+// A write's TTL as an absolute time; kInvalidArgument unless 0 < ttl <= kMaxTtlMs.
+Result<doc::CollectionShard::ExpireAt> expire_at_of(Database::Impl& impl,
+                                                    std::optional<std::chrono::milliseconds> ttl) {
+  if (!ttl) return doc::CollectionShard::ExpireAt();
+  if (ttl->count() <= 0) {
+    return core::invalid_argument("ttl must be > 0 ms, got " + std::to_string(ttl->count()));
+  }
+  KORA_RETURN_IF_ERROR(core::check_ttl(ttl->count()));
+  return doc::CollectionShard::ExpireAt(impl.engine().clock().now_ms() + ttl->count());
+}
 
 Result<std::vector<std::vector<std::string>>> parse_projection(
     std::span<const std::string_view> projection) {
@@ -141,7 +150,8 @@ Status Database::doc_create_collection(std::string_view name, const DocCollectio
                     "collection '" + std::string(name) + "' already exists");
     }
     auto created = impl_->engine().call_all([&](Shard& shard) -> Status {
-      shard.collections.emplace(std::string(name), std::make_unique<doc::CollectionShard>(config));
+      shard.collections.emplace(std::string(name),
+                                std::make_unique<doc::CollectionShard>(config, shard.clock));
       return {};
     });
     for (const Status& s : created) {
@@ -229,12 +239,12 @@ Result<DocSetResult> Database::doc_set(std::string_view collection, std::string_
                                        std::string_view json, const DocWriteOptions& options) {
   KORA_RETURN_IF_ERROR(check_collection_name(collection));
   KORA_RETURN_IF_ERROR(check_document_id(id));
-  if (options.ttl) return ttl_not_supported();
+  KORA_ASSIGN_OR_RETURN(const auto expire_at, expire_at_of(*impl_, options.ttl));
   doc::ParsedDocument& parsed = scratch_document();
   KORA_RETURN_IF_ERROR(doc::parse_document_into(json, impl_->ingest_limits(), parsed));
   auto result = on_document<Result<DocSetResult>>(
       *impl_, collection, id,
-      [&](doc::CollectionShard& c) { return DocSetResult{c.set(id, parsed)}; });
+      [&](doc::CollectionShard& c) { return DocSetResult{c.set(id, parsed, expire_at)}; });
   parsed.release_if_large();
   return result;
 }
@@ -242,7 +252,7 @@ Result<DocSetResult> Database::doc_set(std::string_view collection, std::string_
 Result<DocInsertResult> Database::doc_insert(std::string_view collection, std::string_view json,
                                              const DocWriteOptions& options) {
   KORA_RETURN_IF_ERROR(check_collection_name(collection));
-  if (options.ttl) return ttl_not_supported();
+  KORA_ASSIGN_OR_RETURN(const auto expire_at, expire_at_of(*impl_, options.ttl));
   doc::ParsedDocument& parsed = scratch_document();
   KORA_RETURN_IF_ERROR(doc::parse_document_into(json, impl_->ingest_limits(), parsed));
   struct Trim {
@@ -253,10 +263,10 @@ Result<DocInsertResult> Database::doc_insert(std::string_view collection, std::s
   // insert can never overwrite.
   for (int attempt = 0; attempt < 8; ++attempt) {
     std::string id = generate_document_id(impl_->engine().clock().now_ms());
-    KORA_ASSIGN_OR_RETURN(bool stored, on_document<Result<bool>>(*impl_, collection, id,
-                                                                 [&](doc::CollectionShard& c) {
-                                                                   return c.insert_new(id, parsed);
-                                                                 }));
+    KORA_ASSIGN_OR_RETURN(bool stored, on_document<Result<bool>>(
+                                           *impl_, collection, id, [&](doc::CollectionShard& c) {
+                                             return c.insert_new(id, parsed, expire_at);
+                                           }));
     if (stored) return DocInsertResult{std::move(id)};
   }
   return core::internal_error("could not generate a free document id");
@@ -281,9 +291,16 @@ Result<std::vector<DocSetResult>> Database::doc_mset(std::string_view collection
       }
     } trim{pool, parsed};
     const doc::IngestLimits limits = impl_->ingest_limits();
+    // Absolute expiry times, only allocated when some entry has a TTL.
+    std::vector<doc::CollectionShard::ExpireAt> expire_at;
     for (std::size_t i = 0; i < entries.size(); ++i) {
       if (Status s = check_document_id(entries[i].id); !s.ok()) return with_batch_index(s, i);
-      if (entries[i].ttl) return with_batch_index(ttl_not_supported(), i);
+      if (entries[i].ttl) {
+        auto at = expire_at_of(*impl_, entries[i].ttl);
+        if (!at.ok()) return with_batch_index(at.status(), i);
+        expire_at.resize(entries.size());
+        expire_at[i] = *at;
+      }
       Status s = doc::parse_document_into(entries[i].json, limits, parsed[i]);
       if (!s.ok()) return with_batch_index(s, i);
     }
@@ -299,7 +316,10 @@ Result<std::vector<DocSetResult>> Database::doc_mset(std::string_view collection
       doc::CollectionShard* c = shard.collection(collection);
       if (c == nullptr) return not_found(collection);
       // In input order, so a repeated id (always on one shard) ends with its last entry.
-      for (std::uint32_t i : mine) results[i].created = c->set(entries[i].id, parsed[i]);
+      for (std::uint32_t i : mine) {
+        results[i].created =
+            c->set(entries[i].id, parsed[i], expire_at.empty() ? std::nullopt : expire_at[i]);
+      }
       return {};
     });
     for (const Status& s : statuses) KORA_RETURN_IF_ERROR(s);
@@ -376,6 +396,108 @@ Result<bool> Database::doc_exists(std::string_view collection, std::string_view 
   KORA_RETURN_IF_ERROR(check_document_id(id));
   return on_document<Result<bool>>(*impl_, collection, id,
                                    [&](doc::CollectionShard& c) { return c.contains(id); });
+}
+
+// ---- Updates and TTL ----------------------------------------------------------------
+
+Result<bool> Database::doc_update(std::string_view collection, std::string_view id,
+                                  std::span<const DocUpdateMutation> mutations) {
+  KORA_RETURN_IF_ERROR(check_collection_name(collection));
+  KORA_RETURN_IF_ERROR(check_document_id(id));
+  if (mutations.empty()) return core::invalid_argument("doc_update needs at least one mutation");
+  return core::guarded([&]() -> Result<bool> {
+    // Paths and values are checked and parsed here, on the caller, like documents.
+    std::vector<doc::ParsedDocument>& pool = scratch_batch(mutations.size());
+    const std::span<doc::ParsedDocument> values(pool.data(), mutations.size());
+    struct Trim {
+      std::span<doc::ParsedDocument> used;
+      ~Trim() { trim_scratch(used); }
+    } trim{values};
+    const doc::IngestLimits limits = impl_->ingest_limits();
+    std::vector<doc::EditOp> ops(mutations.size());
+    for (std::size_t i = 0; i < mutations.size(); ++i) {
+      const DocUpdateMutation& m = mutations[i];
+      doc::EditOp& op = ops[i];
+      op.kind = m.kind();
+      using Kind = DocUpdateMutation::Kind;
+      if (op.kind != Kind::kMerge) {
+        auto path = doc::parse_path(m.path());
+        if (!path.ok()) return with_batch_index(path.status(), i);
+        op.path = std::move(path).value();
+      }
+      Status s;
+      switch (op.kind) {
+        case Kind::kSet:
+        case Kind::kPush:
+        case Kind::kPull:
+          s = doc::parse_value_into(m.json(), limits, values[i]);
+          op.value = &values[i];
+          break;
+        case Kind::kMerge:
+          s = doc::parse_document_into(m.json(), limits, values[i]);
+          if (s.code() == ErrorCode::kInvalidArgument) {
+            s = core::invalid_argument("a merge patch must be a JSON object");
+          }
+          op.value = &values[i];
+          break;
+        case Kind::kIncr:
+          if (m.delta_out_of_range()) {
+            s = core::out_of_range("incr: the delta is above INT64_MAX");
+          } else if (!m.integer_delta() && !std::isfinite(m.double_delta())) {
+            s = core::invalid_argument("incr: the delta must be finite");
+          }
+          op.integer_delta = m.integer_delta();
+          op.int_delta = m.int_delta();
+          op.double_delta = m.double_delta();
+          break;
+        case Kind::kDel:
+          break;
+      }
+      if (!s.ok()) return with_batch_index(s, i);
+    }
+    const std::uint32_t max_depth = impl_->ingest_limits().max_depth;
+    return on_document<Result<bool>>(*impl_, collection, id, [&](doc::CollectionShard& c) {
+      return c.update(id, ops, max_depth);
+    });
+  });
+}
+
+Result<bool> Database::doc_update(std::string_view collection, std::string_view id,
+                                  std::initializer_list<DocUpdateMutation> mutations) {
+  return doc_update(collection, id,
+                    std::span<const DocUpdateMutation>(mutations.begin(), mutations.size()));
+}
+
+Result<bool> Database::doc_expire(std::string_view collection, std::string_view id,
+                                  std::chrono::milliseconds ttl) {
+  KORA_RETURN_IF_ERROR(check_collection_name(collection));
+  KORA_RETURN_IF_ERROR(check_document_id(id));
+  KORA_RETURN_IF_ERROR(core::check_ttl(ttl.count()));
+  if (ttl.count() <= 0) return doc_del(collection, id);
+  const core::TimeMs expire_at = impl_->engine().clock().now_ms() + ttl.count();
+  return on_document<Result<bool>>(
+      *impl_, collection, id, [&](doc::CollectionShard& c) { return c.expire(id, expire_at); });
+}
+
+Result<bool> Database::doc_persist(std::string_view collection, std::string_view id) {
+  KORA_RETURN_IF_ERROR(check_collection_name(collection));
+  KORA_RETURN_IF_ERROR(check_document_id(id));
+  return on_document<Result<bool>>(*impl_, collection, id,
+                                   [&](doc::CollectionShard& c) { return c.persist(id); });
+}
+
+Result<std::optional<std::chrono::milliseconds>> Database::doc_ttl(std::string_view collection,
+                                                                   std::string_view id) {
+  KORA_RETURN_IF_ERROR(check_collection_name(collection));
+  KORA_RETURN_IF_ERROR(check_document_id(id));
+  using Remaining = std::optional<std::chrono::milliseconds>;
+  return on_document<Result<Remaining>>(*impl_, collection, id, [&](doc::CollectionShard& c) {
+    const std::optional<core::TimeMs> at = c.expire_at(id);
+    if (!at) return Remaining();
+    // The document is live, so at least 1 ms remains.
+    const core::TimeMs now = impl_->engine().clock().now_ms();
+    return Remaining(std::chrono::milliseconds(std::max<core::TimeMs>(*at - now, 1)));
+  });
 }
 
 // ---- Stats --------------------------------------------------------------------------

@@ -18,17 +18,6 @@ using shard::Fanout;
 using shard::Shard;
 using KeyList = Database::KeyList;
 
-// TTLs beyond this (about 31,700 years) are refused rather than risk overflowing
-// now + ttl.
-constexpr std::int64_t kMaxTtlMs = 1'000'000'000'000'000;
-
-Status check_ttl(std::int64_t ttl_ms) {
-  if (ttl_ms > kMaxTtlMs) {
-    return core::invalid_argument("ttl of " + std::to_string(ttl_ms) + " ms is too large");
-  }
-  return {};
-}
-
 // Keys grouped by owning shard: for shard s, keys[s][i] came from input position
 // positions[s][i].
 struct ShardGroups {
@@ -76,7 +65,7 @@ Status Database::set_ex(std::string_view key, std::string_view value,
     return core::invalid_argument("set_ex needs a ttl > 0, got " + std::to_string(ttl.count()) +
                                   " ms");
   }
-  KORA_RETURN_IF_ERROR(check_ttl(ttl.count()));
+  KORA_RETURN_IF_ERROR(core::check_ttl(ttl.count()));
   KORA_RETURN_IF_ERROR(impl_->check_key(key));
   KORA_RETURN_IF_ERROR(impl_->check_value(value));
   return impl_->on_key(key, [&](kv::KvStore& kv) {
@@ -253,14 +242,14 @@ Status Database::flush_db() {
 // ---- TTL ----------------------------------------------------------------------------
 
 Result<bool> Database::expire(std::string_view key, std::chrono::seconds ttl) {
-  if (ttl.count() > kMaxTtlMs / 1000) {
+  if (ttl.count() > core::kMaxTtlMs / 1000) {
     return core::invalid_argument("ttl of " + std::to_string(ttl.count()) + " s is too large");
   }
   return pexpire(key, std::chrono::duration_cast<std::chrono::milliseconds>(ttl));
 }
 
 Result<bool> Database::pexpire(std::string_view key, std::chrono::milliseconds ttl) {
-  KORA_RETURN_IF_ERROR(check_ttl(ttl.count()));
+  KORA_RETURN_IF_ERROR(core::check_ttl(ttl.count()));
   KORA_RETURN_IF_ERROR(impl_->check_key(key));
   // A very negative TTL behaves as any TTL <= 0 (delete) and must not overflow below.
   const std::int64_t ttl_ms = std::max<std::int64_t>(ttl.count(), 0);

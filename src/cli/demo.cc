@@ -169,6 +169,35 @@ int run_demo(std::ostream& out) {
   auto bad_json = db.doc_set("users", "broken", R"({"name": "x",})");
   steps.show(R"(doc_set users broken {"name": "x",})", bad_json.status().to_string(),
              bad_json.status().code() == ErrorCode::kInvalidJson);
+  const std::vector<DocUpdateMutation> edits = {
+      DocUpdateMutation::incr("age", 1), DocUpdateMutation::set("address.zip", R"("NW1")"),
+      DocUpdateMutation::push("tags", R"("poetry")"), DocUpdateMutation::del("active")};
+  auto updated = db.doc_update("users", "ada", edits);
+  auto after_update = db.doc_get("users", "ada");
+  const std::string ada_updated =
+      R"({"name":"Ada","age":37,"score":99.5,"tags":["math","engines","poetry"],)"
+      R"("address":{"city":"London","zip":"NW1"}})";
+  steps.show("doc_update users ada [incr age 1, set address.zip, push tags, del active]",
+             show_optional(after_update),
+             updated.ok() && *updated && after_update.ok() &&
+                 *after_update == std::optional<std::string>(ada_updated));
+  auto failed_update = db.doc_update(
+      "users", "ada", {DocUpdateMutation::incr("age", 1), DocUpdateMutation::incr("name", 1)});
+  auto unchanged = db.doc_get("users", "ada");
+  steps.show("doc_update users ada [incr age 1, incr name 1] (all or nothing)",
+             failed_update.status().to_string(),
+             failed_update.status().code() == ErrorCode::kWrongType && unchanged.ok() &&
+                 *unchanged == std::optional<std::string>(ada_updated));
+  auto temp = db.doc_set("users", "temp", R"({"note":"gone soon"})",
+                         {.ttl = std::chrono::milliseconds(100)});
+  auto temp_ttl = db.doc_ttl("users", "temp");
+  steps.show("doc_set users temp ttl 100 ms; doc_ttl",
+             temp_ttl.ok() && *temp_ttl ? std::to_string((*temp_ttl)->count()) + " ms" : "?",
+             temp.ok() && temp_ttl.ok() && *temp_ttl && (*temp_ttl)->count() <= 100);
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  auto temp_gone = db.doc_exists("users", "temp");
+  steps.show("doc_exists users temp after 150 ms", temp_gone.ok() && !*temp_gone ? "false" : "?",
+             temp_gone.ok() && !*temp_gone);
   auto deleted = db.doc_del("users", "user:0");
   steps.show("doc_del users user:0", deleted.ok() && *deleted ? "true" : "?",
              deleted.ok() && *deleted);

@@ -23,7 +23,9 @@ Status Config::validate() const {
                std::to_string(expiry_sweep_interval.count()) + " ms");
   }
   if (limits.max_document_bytes == 0) return bad("Config.limits.max_document_bytes must be > 0");
-  if (limits.max_document_depth == 0) return bad("Config.limits.max_document_depth must be >= 1");
+  if (limits.max_document_depth == 0 || limits.max_document_depth > 1024) {
+    return bad("Config.limits.max_document_depth must be 1..1024");
+  }
   if (limits.max_value_bytes == 0) return bad("Config.limits.max_value_bytes must be > 0");
   if (limits.max_key_bytes == 0) return bad("Config.limits.max_key_bytes must be > 0");
   return {};

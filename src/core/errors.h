@@ -26,6 +26,16 @@ inline Status limit_exceeded(std::string message) {
 inline Status internal_error(std::string message) {
   return Status(ErrorCode::kInternal, std::move(message));
 }
+// TTLs beyond this (about 31,700 years) are refused rather than risk overflowing
+// now + ttl.
+inline constexpr std::int64_t kMaxTtlMs = 1'000'000'000'000'000;
+inline Status check_ttl(std::int64_t ttl_ms) {
+  if (ttl_ms > kMaxTtlMs) {
+    return invalid_argument("ttl of " + std::to_string(ttl_ms) + " ms is too large");
+  }
+  return {};
+}
+
 // The same error, naming which entry of a batch call caused it.
 inline Status with_batch_index(const Status& status, std::size_t index) {
   ErrorDetail detail = status.detail() ? *status.detail() : ErrorDetail{};

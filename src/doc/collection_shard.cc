@@ -1,6 +1,7 @@
 #include "doc/collection_shard.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "doc/packed_codec.h"
 
@@ -23,8 +24,13 @@ void append_varint(std::string& out, std::uint64_t value) {
   out.push_back(static_cast<char>(value));
 }
 
-// Reads the id length prefix; returns {length, bytes the prefix took}.
-std::pair<std::uint64_t, std::size_t> read_id_length(std::string_view record) {
+// Reads the record header; returns {id length, has_ttl, bytes the header took}.
+struct RecordHeader {
+  std::uint64_t id_length;
+  bool has_ttl;
+  std::size_t size;
+};
+RecordHeader read_header(std::string_view record) {
   std::uint64_t value = 0;
   std::size_t i = 0;
   for (int shift = 0; i < record.size(); shift += 7) {
@@ -32,34 +38,52 @@ std::pair<std::uint64_t, std::size_t> read_id_length(std::string_view record) {
     value |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
     if ((byte & 0x80) == 0) break;
   }
-  return {value, i};
+  return {value >> 1, (value & 1) != 0, i};
 }
 
 }  // namespace
 
 std::string_view record_id(std::string_view record) {
-  const auto [length, prefix] = read_id_length(record);
-  return record.substr(prefix, length);
+  const RecordHeader h = read_header(record);
+  return record.substr(h.size, h.id_length);
 }
 
 std::string_view record_body(std::string_view record) {
-  const auto [length, prefix] = read_id_length(record);
-  return record.substr(prefix + length);
+  const RecordHeader h = read_header(record);
+  return record.substr(h.size + h.id_length);
 }
 
-CollectionShard::CollectionShard(const DocCollectionConfig& config)
+bool record_has_ttl(std::string_view record) { return (record[0] & 1) != 0; }
+
+CollectionShard::CollectionShard(const DocCollectionConfig& config, const core::Clock& clock)
     : config_(config),
+      clock_(clock),
       dictionary_(config, &dictionary_bytes_),
       arena_(&arena_bytes_),
-      id_map_(&id_map_bytes_) {}
+      id_map_(&id_map_bytes_),
+      expiry_table_(0, std::hash<DocNumber>(), std::equal_to<>(),
+                    Alloc<std::pair<const DocNumber, core::TimeMs>>(&expiry_bytes_)),
+      expiry_queue_(Alloc<std::pair<core::TimeMs, DocNumber>>(&expiry_bytes_)) {}
 
-std::optional<DocNumber> CollectionShard::find(std::string_view id, std::uint64_t hash) const {
-  return id_map_.find(id, hash, [this](DocNumber doc) { return record_id(arena_.get(doc)); });
+bool CollectionShard::expired(DocNumber doc) const {
+  if (!record_has_ttl(arena_.get(doc))) return false;
+  const auto it = expiry_table_.find(doc);
+  return it != expiry_table_.end() && it->second <= clock_.now_ms();
 }
 
-void CollectionShard::build_record(std::string_view id, const ParsedDocument& doc) {
+std::optional<DocNumber> CollectionShard::find(std::string_view id, std::uint64_t hash) {
+  const std::optional<DocNumber> doc =
+      id_map_.find(id, hash, [this](DocNumber d) { return record_id(arena_.get(d)); });
+  if (doc && expired(*doc)) [[unlikely]] {
+    erase_document(*doc, id, hash);
+    return std::nullopt;
+  }
+  return doc;
+}
+
+void CollectionShard::build_record(std::string_view id, const ParsedDocument& doc, bool has_ttl) {
   scratch_.clear();
-  append_varint(scratch_, id.size());
+  append_varint(scratch_, (std::uint64_t{id.size()} << 1) | (has_ttl ? 1 : 0));
   scratch_.append(id);
   encode_document(doc.root(), dictionary_, scratch_);
 }
@@ -68,35 +92,74 @@ void CollectionShard::release_record(DocNumber doc) {
   release_document(record_body(arena_.get(doc)), dictionary_);
 }
 
-bool CollectionShard::set(std::string_view id, const ParsedDocument& doc) {
+void CollectionShard::set_expiry(DocNumber doc, ExpireAt expire_at) {
+  char* header = arena_.mutable_data(doc);
+  if (record_has_ttl(std::string_view(header, 1))) {
+    const auto it = expiry_table_.find(doc);
+    expiry_queue_.erase({it->second, doc});
+    expiry_table_.erase(it);
+  }
+  // Reserve both entries before changing anything, so a bad_alloc leaves the old state.
+  if (expire_at) {
+    auto [slot, fresh] = expiry_table_.try_emplace(doc, *expire_at);
+    try {
+      expiry_queue_.emplace(*expire_at, doc);
+    } catch (...) {
+      if (fresh) expiry_table_.erase(slot);
+      *header = static_cast<char>(*header & ~1);
+      throw;
+    }
+    *header = static_cast<char>(*header | 1);
+  } else {
+    *header = static_cast<char>(*header & ~1);
+  }
+}
+
+void CollectionShard::erase_document(DocNumber doc, std::string_view id, std::uint64_t hash) {
+  if (record_has_ttl(arena_.get(doc))) set_expiry(doc, std::nullopt);
+  release_record(doc);
+  // The id map compares ids through the record, so unlink it before the record goes.
+  id_map_.erase(id, hash, [this](DocNumber d) { return record_id(arena_.get(d)); });
+  const std::uint64_t garbage_before = arena_.garbage_bytes();
+  arena_.erase(doc);
+  maybe_compact(arena_.garbage_bytes() - std::min(garbage_before, arena_.garbage_bytes()));
+}
+
+bool CollectionShard::set(std::string_view id, const ParsedDocument& doc, ExpireAt expire_at) {
   const std::uint64_t hash = IdMap::hash(id);
   const std::optional<DocNumber> existing = find(id, hash);
   // Encode the new record before releasing the old one, so terms both share are never
-  // reclaimed and re-interned in between.
-  build_record(id, doc);
+  // reclaimed and re-interned in between. The TTL bit starts clear; set_expiry sets it.
+  build_record(id, doc, false);
   const std::uint64_t garbage_before = arena_.garbage_bytes();
+  DocNumber number;
   if (existing) {
-    release_record(*existing);
-    arena_.replace(*existing, scratch_);
+    number = *existing;
+    if (record_has_ttl(arena_.get(number))) set_expiry(number, std::nullopt);
+    release_record(number);
+    arena_.replace(number, scratch_);
   } else {
-    const DocNumber number = arena_.insert(scratch_);
+    number = arena_.insert(scratch_);
     id_map_.insert(id, hash, number, [this](DocNumber d) { return record_id(arena_.get(d)); });
   }
+  if (expire_at) set_expiry(number, expire_at);
   maybe_compact(arena_.garbage_bytes() - std::min(garbage_before, arena_.garbage_bytes()));
   return !existing;
 }
 
-bool CollectionShard::insert_new(std::string_view id, const ParsedDocument& doc) {
+bool CollectionShard::insert_new(std::string_view id, const ParsedDocument& doc,
+                                 ExpireAt expire_at) {
   const std::uint64_t hash = IdMap::hash(id);
   if (find(id, hash)) return false;
-  build_record(id, doc);
+  build_record(id, doc, false);
   const DocNumber number = arena_.insert(scratch_);
   id_map_.insert(id, hash, number, [this](DocNumber d) { return record_id(arena_.get(d)); });
+  if (expire_at) set_expiry(number, expire_at);
   return true;
 }
 
 bool CollectionShard::get(std::string_view id, std::span<const std::vector<std::string>> projection,
-                          std::string& out) const {
+                          std::string& out) {
   const std::optional<DocNumber> number = find(id, IdMap::hash(id));
   if (!number) return false;
   const std::string_view body = record_body(arena_.get(*number));
@@ -115,17 +178,65 @@ bool CollectionShard::erase(std::string_view id) {
   const std::uint64_t hash = IdMap::hash(id);
   const std::optional<DocNumber> number = find(id, hash);
   if (!number) return false;
-  release_record(*number);
-  // The id map compares ids through the record, so unlink it before the record goes.
-  id_map_.erase(id, hash, [this](DocNumber d) { return record_id(arena_.get(d)); });
+  erase_document(*number, id, hash);
+  return true;
+}
+
+bool CollectionShard::contains(std::string_view id) {
+  return find(id, IdMap::hash(id)).has_value();
+}
+
+Result<bool> CollectionShard::update(std::string_view id, std::span<const EditOp> ops,
+                                     std::uint32_t max_depth) {
+  const std::optional<DocNumber> number = find(id, IdMap::hash(id));
+  if (!number) return false;
+  const std::string_view record = arena_.get(*number);
+  const std::string_view body = record_body(record);
+  scratch_.assign(record.data(), record.size() - body.size());  // the header and id, TTL bit kept
+  KORA_RETURN_IF_ERROR(apply_edits(body, ops, dictionary_, max_depth, scratch_));
   const std::uint64_t garbage_before = arena_.garbage_bytes();
-  arena_.erase(*number);
+  arena_.replace(*number, scratch_);
   maybe_compact(arena_.garbage_bytes() - std::min(garbage_before, arena_.garbage_bytes()));
   return true;
 }
 
-bool CollectionShard::contains(std::string_view id) const {
-  return find(id, IdMap::hash(id)).has_value();
+bool CollectionShard::expire(std::string_view id, core::TimeMs expire_at) {
+  const std::optional<DocNumber> number = find(id, IdMap::hash(id));
+  if (!number) return false;
+  set_expiry(*number, expire_at);
+  return true;
+}
+
+bool CollectionShard::persist(std::string_view id) {
+  const std::optional<DocNumber> number = find(id, IdMap::hash(id));
+  if (!number || !record_has_ttl(arena_.get(*number))) return false;
+  set_expiry(*number, std::nullopt);
+  return true;
+}
+
+std::optional<core::TimeMs> CollectionShard::expire_at(std::string_view id) {
+  const std::optional<DocNumber> number = find(id, IdMap::hash(id));
+  if (!number || !record_has_ttl(arena_.get(*number))) return std::nullopt;
+  return expiry_table_.find(*number)->second;
+}
+
+std::size_t CollectionShard::sweep_expired(std::size_t max_docs) {
+  if (expiry_queue_.empty()) return 0;
+  const core::TimeMs now = clock_.now_ms();
+  std::size_t erased = 0;
+  while (erased < max_docs && !expiry_queue_.empty() && expiry_queue_.begin()->first <= now) {
+    const DocNumber doc = expiry_queue_.begin()->second;
+    const std::string_view id = record_id(arena_.get(doc));
+    // erase_document reads the id from the record while unlinking, before it is freed.
+    erase_document(doc, id, IdMap::hash(id));
+    ++erased;
+  }
+  return erased;
+}
+
+std::uint64_t CollectionShard::doc_count() {
+  sweep_expired(std::numeric_limits<std::size_t>::max());
+  return arena_.doc_count();
 }
 
 bool CollectionShard::compact_all_step() { return arena_.compact_all_step(kCompactionStepBytes); }
@@ -139,9 +250,9 @@ void CollectionShard::maybe_compact(std::uint64_t garbage_created) {
   }
 }
 
-DocStorageInfo CollectionShard::storage_info() const {
+DocStorageInfo CollectionShard::storage_info() {
   DocStorageInfo info{};
-  info.doc_count = arena_.doc_count();
+  info.doc_count = doc_count();
   info.live_bytes = arena_.live_bytes();
   info.garbage_bytes = arena_.garbage_bytes();
   info.arena_capacity_bytes = arena_.capacity_bytes();
@@ -154,7 +265,8 @@ DocStorageInfo CollectionShard::storage_info() const {
   info.index_bytes = 0;  // no indexes yet
   // What the heap really spent (chunk overhead included), so it matches the allocator.
   info.total_bytes = arena_bytes_.heap_bytes + id_map_bytes_.heap_bytes +
-                     dictionary_bytes_.heap_bytes + scratch_.capacity() + sizeof(*this);
+                     dictionary_bytes_.heap_bytes + expiry_bytes_.heap_bytes + scratch_.capacity() +
+                     sizeof(*this);
   return info;
 }
 

@@ -253,6 +253,8 @@ Status too_deep(std::string_view json, std::uint32_t max_depth) {
 
 }  // namespace
 
+simdjson::dom::element ParsedDocument::value() const { return doc_.root(); }
+
 simdjson::dom::object ParsedDocument::root() const {
   simdjson::dom::object obj;
   [[maybe_unused]] const simdjson::error_code err = doc_.root().get(obj);
@@ -272,6 +274,15 @@ Result<ParsedDocument> parse_document(std::string_view json, const IngestLimits&
 
 Status parse_document_into(std::string_view json, const IngestLimits& limits,
                            ParsedDocument& parsed) {
+  return parse_into(json, limits, /*require_object=*/true, parsed);
+}
+
+Status parse_value_into(std::string_view json, const IngestLimits& limits, ParsedDocument& out) {
+  return parse_into(json, limits, /*require_object=*/false, out);
+}
+
+Status parse_into(std::string_view json, const IngestLimits& limits, bool require_object,
+                  ParsedDocument& parsed) {
   parsed.source_bytes_ = 0;
   if (json.size() > limits.max_bytes) {
     return Status(ErrorCode::kLimitExceeded, "document of " + std::to_string(json.size()) +
@@ -282,15 +293,15 @@ Status parse_document_into(std::string_view json, const IngestLimits& limits,
   // simdjson's own depth check is not quite ours (it counts a non-empty container's
   // contents as one more level), so it gets one level of slack and check_tree decides.
   // A text of max_bytes cannot nest deeper than max_bytes / 2 containers.
-  const auto depth = static_cast<std::uint32_t>(
+  const auto parser_depth = static_cast<std::uint32_t>(
       std::min<std::uint64_t>(std::uint64_t{limits.max_depth} + 1, limits.max_bytes / 2 + 2));
-  if (tp.depth != depth) {
-    if (tp.parser.allocate(std::max<std::size_t>(tp.parser.capacity(), 64), depth) !=
+  if (tp.depth != parser_depth) {
+    if (tp.parser.allocate(std::max<std::size_t>(tp.parser.capacity(), 64), parser_depth) !=
         simdjson::SUCCESS) {
       tp.depth = 0;
       return Status(ErrorCode::kInternal, "out of memory allocating the JSON parser");
     }
-    tp.depth = depth;
+    tp.depth = parser_depth;
   }
 
   parsed.source_bytes_ = json.size();
@@ -318,7 +329,7 @@ Status parse_document_into(std::string_view json, const IngestLimits& limits,
                          root.type() == simdjson::dom::element_type::ARRAY;
   const TreeCheck check = container ? check_tree(root, limits.max_depth) : TreeCheck::kOk;
   if (check == TreeCheck::kTooDeep) return too_deep(json, limits.max_depth);
-  if (root.type() != simdjson::dom::element_type::OBJECT) {
+  if (require_object && root.type() != simdjson::dom::element_type::OBJECT) {
     return Status(ErrorCode::kInvalidArgument, "the document root must be a JSON object");
   }
   if (check == TreeCheck::kDuplicateKey) return json_error("duplicate key", locate_error(json));

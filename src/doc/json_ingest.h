@@ -55,8 +55,10 @@ class ParsedDocument {
 
   // The root object. Valid while this ParsedDocument lives (also after moves: elements
   // refer to the document, so take root() again after moving it).
-  // REQUIRES: produced by parse_document.
+  // REQUIRES: produced by parse_document (a root object).
   simdjson::dom::object root() const;
+  // The root value, whatever its type (parse_value_into accepts any).
+  simdjson::dom::element value() const;
   // Size of the JSON text it was parsed from.
   std::size_t source_bytes() const { return source_bytes_; }
   // Frees the buffers when a large document made them grow, so a reused ParsedDocument
@@ -64,8 +66,8 @@ class ParsedDocument {
   void release_if_large();
 
  private:
-  friend Status parse_document_into(std::string_view json, const IngestLimits& limits,
-                                    ParsedDocument& out);
+  friend Status parse_into(std::string_view json, const IngestLimits& limits, bool require_object,
+                           ParsedDocument& out);
   simdjson::dom::document doc_;
   std::size_t source_bytes_ = 0;
 };
@@ -74,5 +76,11 @@ class ParsedDocument {
 // are large enough). On error `out` holds no document.
 Status parse_document_into(std::string_view json, const IngestLimits& limits, ParsedDocument& out);
 Result<ParsedDocument> parse_document(std::string_view json, const IngestLimits& limits);
+// As parse_document_into, for a value of any type (rule 4 does not apply): the values of
+// update mutations.
+Status parse_value_into(std::string_view json, const IngestLimits& limits, ParsedDocument& out);
+// The common implementation of the two above.
+Status parse_into(std::string_view json, const IngestLimits& limits, bool require_object,
+                  ParsedDocument& out);
 
 }  // namespace kora::doc

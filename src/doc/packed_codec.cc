@@ -28,18 +28,27 @@ class Encoder {
  public:
   Encoder(Dictionary& dict, std::string& out) : dict_(dict), out_(out) {}
 
+  // Encodes a root object node (no length prefix).
   void run(simdjson::dom::object root) {
-    const std::size_t old_size = out_.size();
-    stack_.clear();
-    ids_.clear();
-    acquired_.clear();
-    try {
-      encode(root);
-    } catch (...) {
-      undo();
-      out_.resize(old_size);
-      throw;
-    }
+    guarded([&] {
+      begin_object(root, kRootPath, false, kNoLength);
+      drain();
+    });
+  }
+
+  // Encodes one value as it is stored at `field` (in_array: as an element of the array at
+  // `field`); returns its tag.
+  PackedTag run_value(simdjson::dom::element value, PathId field, bool in_array,
+                      std::vector<DictionaryReference>* references) {
+    PackedTag tag = PackedTag::kNull;
+    guarded([&] {
+      tag = put_value(value, field, in_array);
+      drain();
+      if (references != nullptr) {
+        references->insert(references->end(), acquired_.begin(), acquired_.end());
+      }
+    });
+    return tag;
   }
 
  private:
@@ -53,10 +62,27 @@ class Encoder {
     PathId field;          // arrays: the array's path (strings' field, elements' parent)
     std::size_t len_pos;   // the placeholder byte of the length, or kNoLength (root)
   };
-  static constexpr TermId kPathMark = std::numeric_limits<TermId>::max();
+  static constexpr TermId kPathMark = kPathReference;
 
-  void encode(simdjson::dom::object root) {
-    begin_object(root, kRootPath, false, kNoLength);
+  // Runs `encode` with all-or-nothing semantics: on an exception every reference taken is
+  // released and out_ is restored.
+  template <class F>
+  void guarded(F&& encode) {
+    const std::size_t old_size = out_.size();
+    stack_.clear();
+    ids_.clear();
+    acquired_.clear();
+    try {
+      encode();
+    } catch (...) {
+      undo();
+      out_.resize(old_size);
+      throw;
+    }
+  }
+
+  // Encodes the containers opened so far, depth first.
+  void drain() {
     while (!stack_.empty()) {
       Frame& f = stack_.back();
       simdjson::dom::element v;
@@ -80,77 +106,75 @@ class Encoder {
       }
       const bool in_array = !f.is_object;
       const std::size_t tag_pos = f.tags_pos * 2 + f.index++;  // in nibbles
-      // `f` may dangle below this point (begin_* pushes).
-      switch (v.type()) {
-        case element_type::OBJECT: {
-          simdjson::dom::object obj;
-          must(v.get(obj));
-          set_tag(tag_pos, PackedTag::kObject);
-          const std::size_t len_pos = out_.size();
-          out_.push_back('\0');
-          begin_object(obj, field, in_array, len_pos);
-          break;
-        }
-        case element_type::ARRAY: {
-          simdjson::dom::array arr;
-          must(v.get(arr));
-          set_tag(tag_pos, PackedTag::kArray);
-          const std::size_t len_pos = out_.size();
-          out_.push_back('\0');
-          begin_array(arr, field, len_pos);
-          break;
-        }
-        case element_type::INT64: {
-          std::int64_t i = 0;
-          must(v.get(i));
-          set_tag(tag_pos, PackedTag::kInt);
-          put_varint(out_, zigzag(i));
-          break;
-        }
-        case element_type::UINT64: {
-          std::uint64_t u = 0;
-          must(v.get(u));
-          if (u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-            set_tag(tag_pos, PackedTag::kInt);
-            put_varint(out_, zigzag(static_cast<std::int64_t>(u)));
-          } else {
-            set_tag(tag_pos, PackedTag::kUint);
-            put_varint(out_, u);
-          }
-          break;
-        }
-        case element_type::DOUBLE: {
-          double d = 0;
-          must(v.get(d));
-          set_tag(tag_pos, PackedTag::kDouble);
-          put_double(out_, d);
-          break;
-        }
-        case element_type::STRING: {
-          std::string_view s;
-          must(v.get(s));
-          if (const std::optional<TermId> term = dict_.acquire_term(field, s)) {
-            acquired_.push_back({field, *term});
-            set_tag(tag_pos, PackedTag::kTermString);
-            put_varint(out_, *term);
-          } else {
-            set_tag(tag_pos, PackedTag::kInlineString);
-            put_varint(out_, s.size());
-            out_.append(s);
-          }
-          break;
-        }
-        case element_type::BOOL: {
-          bool b = false;
-          must(v.get(b));
-          set_tag(tag_pos, b ? PackedTag::kTrue : PackedTag::kFalse);
-          break;
-        }
-        case element_type::NULL_VALUE:
-          set_tag(tag_pos, PackedTag::kNull);
-          break;
-      }
+      // `f` may dangle below this point (put_value may open a container).
+      set_tag(tag_pos, put_value(v, field, in_array));
     }
+  }
+
+  // Appends v's value bytes; a container is opened (pushed) with a length placeholder and
+  // filled in by drain().
+  PackedTag put_value(simdjson::dom::element v, PathId field, bool in_array) {
+    switch (v.type()) {
+      case element_type::OBJECT: {
+        simdjson::dom::object obj;
+        must(v.get(obj));
+        const std::size_t len_pos = out_.size();
+        out_.push_back('\0');
+        begin_object(obj, field, in_array, len_pos);
+        return PackedTag::kObject;
+      }
+      case element_type::ARRAY: {
+        simdjson::dom::array arr;
+        must(v.get(arr));
+        const std::size_t len_pos = out_.size();
+        out_.push_back('\0');
+        begin_array(arr, field, len_pos);
+        return PackedTag::kArray;
+      }
+      case element_type::INT64: {
+        std::int64_t i = 0;
+        must(v.get(i));
+        put_varint(out_, zigzag(i));
+        return PackedTag::kInt;
+      }
+      case element_type::UINT64: {
+        std::uint64_t u = 0;
+        must(v.get(u));
+        if (u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+          put_varint(out_, zigzag(static_cast<std::int64_t>(u)));
+          return PackedTag::kInt;
+        }
+        put_varint(out_, u);
+        return PackedTag::kUint;
+      }
+      case element_type::DOUBLE: {
+        double d = 0;
+        must(v.get(d));
+        put_double(out_, d);
+        return PackedTag::kDouble;
+      }
+      case element_type::STRING: {
+        std::string_view str;
+        must(v.get(str));
+        if (const std::optional<TermId> term = dict_.acquire_term(field, str)) {
+          acquired_.push_back({field, *term});
+          put_varint(out_, *term);
+          return PackedTag::kTermString;
+        }
+        put_varint(out_, str.size());
+        out_.append(str);
+        return PackedTag::kInlineString;
+      }
+      case element_type::BOOL: {
+        bool b = false;
+        must(v.get(b));
+        return b ? PackedTag::kTrue : PackedTag::kFalse;
+      }
+      case element_type::NULL_VALUE:
+        return PackedTag::kNull;
+    }
+    assert(false && "unknown simdjson element type");
+    return PackedTag::kNull;
   }
 
   // `nibble`: the tag column's byte offset * 2 + the value's index.
@@ -237,27 +261,19 @@ class Encoder {
     }
   }
 
-  void undo() noexcept {
-    // Terms first (a field's terms must go before its path can be reclaimed).
-    for (auto it = acquired_.rbegin(); it != acquired_.rend(); ++it) {
-      if (it->second != kPathMark) dict_.release_term(it->first, it->second);
-    }
-    for (auto it = acquired_.rbegin(); it != acquired_.rend(); ++it) {
-      if (it->second == kPathMark) dict_.release_path(it->first);
-    }
-  }
+  void undo() noexcept { release_references(acquired_, dict_); }
 
   Dictionary& dict_;
   std::string& out_;
   // Scratch reused across calls on the same thread (shard threads encode a lot).
   static thread_local std::vector<Frame> stack_;
   static thread_local std::vector<PathId> ids_;
-  static thread_local std::vector<std::pair<PathId, TermId>> acquired_;
+  static thread_local std::vector<DictionaryReference> acquired_;
 };
 
 thread_local std::vector<Encoder::Frame> Encoder::stack_;
 thread_local std::vector<PathId> Encoder::ids_;
-thread_local std::vector<std::pair<PathId, TermId>> Encoder::acquired_;
+thread_local std::vector<DictionaryReference> Encoder::acquired_;
 
 // ---- JSON output ---------------------------------------------------------------------
 
@@ -516,18 +532,20 @@ void encode_document(simdjson::dom::object root, Dictionary& dict, std::string& 
   Encoder(dict, out).run(root);
 }
 
-void release_document(std::string_view body, Dictionary& dict) {
+namespace {
+
+// Releases the references of the container node at p and everything inside it.
+void release_node(bool is_object, const std::uint8_t* p, PathId field, Dictionary& dict) {
   struct Frame {
     Node node;
     const std::uint8_t* ids_start;  // objects: the path ids, released last
   };
   thread_local std::vector<Frame> stack;
   stack.clear();
-  const auto* p = reinterpret_cast<const std::uint8_t*>(body.data());
   {
     const std::uint8_t* ids = p;
     skip_varint(ids);
-    stack.push_back({open_node(true, p, kRootPath), ids});
+    stack.push_back({open_node(is_object, p, field), ids});
   }
   while (!stack.empty()) {
     Frame& fr = stack.back();
@@ -557,6 +575,37 @@ void release_document(std::string_view body, Dictionary& dict) {
     } else {
       p = skip_value(tag, p);
     }
+  }
+}
+
+}  // namespace
+
+PackedTag encode_value(simdjson::dom::element value, PathId field, bool in_array, Dictionary& dict,
+                       std::string& out, std::vector<DictionaryReference>* references) {
+  return Encoder(dict, out).run_value(value, field, in_array, references);
+}
+
+void release_references(std::span<const DictionaryReference> references, Dictionary& dict) {
+  // Terms first: a field's terms must go before its path can be reclaimed.
+  for (auto it = references.rbegin(); it != references.rend(); ++it) {
+    if (it->second != kPathReference) dict.release_term(it->first, it->second);
+  }
+  for (auto it = references.rbegin(); it != references.rend(); ++it) {
+    if (it->second == kPathReference) dict.release_path(it->first);
+  }
+}
+
+void release_document(std::string_view body, Dictionary& dict) {
+  release_node(true, reinterpret_cast<const std::uint8_t*>(body.data()), kRootPath, dict);
+}
+
+void release_value(PackedTag tag, std::string_view value, PathId field, Dictionary& dict) {
+  auto p = reinterpret_cast<const std::uint8_t*>(value.data());
+  if (tag == PackedTag::kTermString) {
+    dict.release_term(field, static_cast<TermId>(get_varint(p)));
+  } else if (tag == PackedTag::kObject || tag == PackedTag::kArray) {
+    skip_varint(p);
+    release_node(tag == PackedTag::kObject, p, field, dict);
   }
 }
 

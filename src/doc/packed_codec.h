@@ -17,9 +17,11 @@
 #include <simdjson.h>
 
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "doc/dictionary.h"
@@ -40,12 +42,30 @@ enum class PackedTag : std::uint8_t {
   kArray = 9,         // varint byte length, array node
 };
 
+// One dictionary reference: (path, term) for a term, (path, kPathReference) for the path.
+using DictionaryReference = std::pair<PathId, TermId>;
+inline constexpr TermId kPathReference = std::numeric_limits<TermId>::max();
+
 // Appends the record body of `root` to out, acquiring dictionary references.
 void encode_document(simdjson::dom::object root, Dictionary& dict, std::string& out);
+
+// Appends the bytes of one value as stored at `field` (in_array: as an element of the
+// array at `field`, so an object's keys get in_array paths) and returns its tag, which
+// the caller writes into its node's tag column. Same reference and exception rules as
+// encode_document.
+// When `references` is given, every reference taken is appended to it (see
+// release_references).
+PackedTag encode_value(simdjson::dom::element value, PathId field, bool in_array, Dictionary& dict,
+                       std::string& out, std::vector<DictionaryReference>* references = nullptr);
+// Drops references recorded by encode_value (or by hand), terms before paths.
+void release_references(std::span<const DictionaryReference> references, Dictionary& dict);
 
 // Releases every reference the body holds (call before dropping a record).
 // REQUIRES: body was produced by encode_document with this dictionary.
 void release_document(std::string_view body, Dictionary& dict);
+// Releases the references of one value: `value` holds its bytes (for a container, from its
+// length prefix on), `field` is as given to encode_value.
+void release_value(PackedTag tag, std::string_view value, PathId field, Dictionary& dict);
 
 // Compact JSON: keys in input order; int64/uint64 exact; doubles as the shortest text
 // that reads back to the same bits, always with '.' or an exponent (30.0 -> "30.0",

@@ -77,6 +77,8 @@ class RecordArena {
   bool contains(DocNumber doc) const { return doc < slots_.size() && slots_[doc] != kFreeSlot; }
   // REQUIRES: contains(doc). Valid until the next mutating call (compaction included).
   std::string_view get(DocNumber doc) const { return record_at(slots_[doc]); }
+  // The same bytes, writable, for edits that keep the record's size (a flag bit).
+  char* mutable_data(DocNumber doc) { return const_cast<char*>(get(doc).data()); }
   std::uint64_t doc_count() const { return doc_count_; }
   // f(DocNumber, std::string_view) for every live doc, ascending doc number. f must not
   // mutate the arena.

@@ -10,7 +10,7 @@ namespace {
 
 // Fixed so that a key lands on the same shard in every process (and, later, on disk).
 constexpr XXH64_hash_t kRoutingSeed = 0x4b6f7261'43707021ULL;
-// Expired keys reclaimed per sweep step; the worker releases the shard between steps so a
+// Expired keys and documents reclaimed per sweep step; the worker releases the shard between steps so a
 // sweep of millions of keys never stalls callers for long.
 constexpr std::size_t kSweepBatch = 1024;
 // How long a waiting caller spins before it sleeps. A reply from a running worker arrives
@@ -133,7 +133,7 @@ void ShardEngine::worker_loop(Slot& slot) {
     if (sweep_due) {
       std::size_t removed = 0;
       try {
-        removed = slot.shard.kv.sweep_expired(kSweepBatch);
+        removed = slot.shard.sweep_expired(kSweepBatch);
       } catch (const std::bad_alloc&) {
         // Nothing was half-done; the next sweep retries.
       }

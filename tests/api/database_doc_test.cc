@@ -146,12 +146,6 @@ TEST_P(DatabaseDocTest, InsertGeneratesUniqueTimeOrderedIds) {
   EXPECT_THAT(db_->doc_insert("missing", "{}"), HasCode(ErrorCode::kNotFound));
 }
 
-TEST_P(DatabaseDocTest, TtlIsRefusedUntilSupported) {
-  EXPECT_THAT(db_->doc_set("users", "a", "{}", {.ttl = std::chrono::milliseconds(5)}),
-              HasCode(ErrorCode::kInvalidArgument));
-  EXPECT_EQ(get("a"), std::nullopt);
-}
-
 // Each bad input: its error code, and a store exactly as before.
 TEST_P(DatabaseDocTest, BadInputsChangeNothing) {
   ASSERT_TRUE(db_->doc_set("users", "keep", R"({"a":1})").ok());
