@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "doc/rapidjson.h"
+#include "doc/utf8.h"
 
 namespace kora::doc {
 namespace {
@@ -39,34 +40,13 @@ Status json_error(std::string_view what, std::size_t position) {
 // Offset of the lead byte of the first invalid UTF-8 sequence (overlong forms, surrogates
 // and code points above U+10FFFF are invalid), or kNoPosition.
 std::size_t first_invalid_utf8(std::string_view text) {
-  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-  const std::size_t n = text.size();
-  std::size_t i = 0;
-  while (i < n) {
-    const unsigned char c = s[i];
-    if (c < 0x80) {
+  for (std::size_t i = 0; i < text.size();) {
+    if (static_cast<unsigned char>(text[i]) < 0x80) {
       ++i;
       continue;
     }
-    std::size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    } else {
-      return i;
-    }
-    if (i + len > n || s[i + 1] < lo || s[i + 1] > hi) return i;
-    for (std::size_t k = 2; k < len; ++k) {
-      if ((s[i + k] & 0xC0) != 0x80) return i;
-    }
+    const std::size_t len = utf8_sequence_length(text, i);
+    if (len == 0) return i;
     i += len;
   }
   return kNoPosition;

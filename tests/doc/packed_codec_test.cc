@@ -16,6 +16,7 @@
 #include "doc/json_ingest.h"
 #include "doc/path.h"
 #include "doc/rapidjson.h"
+#include "doc/utf8.h"
 #include "test_util.h"
 
 namespace kora::doc {
@@ -271,24 +272,6 @@ class JsonGenerator {
     out += text;
   }
 
-  static void put_utf8(std::uint32_t cp, std::string& out) {
-    if (cp < 0x80) {
-      out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
-
   std::uint32_t code_point() {
     switch (next(8)) {
       case 0:
@@ -336,7 +319,7 @@ class JsonGenerator {
           u_escape(cp);
         }
       } else {
-        put_utf8(cp, out);
+        append_utf8(cp, out);
       }
     }
     out.push_back('"');
