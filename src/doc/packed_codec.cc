@@ -613,6 +613,11 @@ void decode_document(std::string_view body, const Dictionary& dict, std::string&
   write_node(true, reinterpret_cast<const std::uint8_t*>(body.data()), kRootPath, dict, out);
 }
 
+void decode_value(PackedTag tag, std::string_view value, PathId field, const Dictionary& dict,
+                  std::string& out) {
+  write_value(tag, reinterpret_cast<const std::uint8_t*>(value.data()), field, dict, out);
+}
+
 void decode_projected(std::string_view body, const Dictionary& dict,
                       std::span<const std::vector<std::string>> paths, std::string& out) {
   Projector projector(paths, dict, out);

@@ -72,6 +72,10 @@ void release_value(PackedTag tag, std::string_view value, PathId field, Dictiona
 // -0.0 -> "-0.0"); strings escaped as RapidJSON's Writer does (\" \\ \b \f \n \r \t,
 // other control characters as \u00XX, everything else, UTF-8 included, passed through).
 void decode_document(std::string_view body, const Dictionary& dict, std::string& out);
+// Appends the compact JSON (decode_document's format) of one stored value; `value` and
+// `field` as for release_value (a container's bytes start at its length prefix).
+void decode_value(PackedTag tag, std::string_view value, PathId field, const Dictionary& dict,
+                  std::string& out);
 
 // Projection. `paths` are parse_path() results. The output keeps the source key order
 // and nesting; a path naming an object gives the whole sub-object; a path that does not

@@ -1,0 +1,1029 @@
+#include "doc/query_eval.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "doc/json_ingest.h"
+#include "doc/packed_codec.h"
+#include "doc/where_parser.h"
+
+// The DOM of the reference evaluator (see doc/rapidjson.h for why the pragma).
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((no_sanitize("pointer-overflow"))), apply_to = function)
+#endif
+#include <rapidjson/document.h>
+#if defined(__clang__)
+#pragma clang attribute pop
+#endif
+
+namespace kora::doc {
+namespace {
+
+// The reference compares numbers as long double, which is exact for every int64, uint64
+// and double only with a 64-bit significand (x86-64's 80-bit format).
+static_assert(std::numeric_limits<long double>::digits >= 64);
+
+constexpr IngestLimits kLimits{64u << 20, 128};
+
+DocCollectionConfig config(std::uint32_t max_terms = 10'000, std::uint32_t min_bytes = 4) {
+  DocCollectionConfig c;
+  c.max_interned_terms_per_field = max_terms;
+  c.min_interned_term_bytes = min_bytes;
+  return c;
+}
+
+// Documents encoded into one dictionary, released again at the end.
+class Store {
+ public:
+  explicit Store(const DocCollectionConfig& c = config()) : dict_(c, nullptr) {}
+  ~Store() {
+    for (const std::string& body : bodies_) release_document(body, dict_);
+  }
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  std::size_t add(std::string_view json) {
+    auto parsed = parse_document(json, kLimits);
+    EXPECT_TRUE(parsed.ok()) << json;
+    std::string body;
+    if (parsed.ok()) encode_document(parsed->root(), dict_, body);
+    bodies_.push_back(std::move(body));
+    jsons_.emplace_back(json);
+    return bodies_.size() - 1;
+  }
+
+  // parse_where + bind_query + matches on document i.
+  bool match(std::string_view where, std::size_t i) {
+    auto q = parse_where(where);
+    EXPECT_TRUE(q.ok()) << where;
+    if (!q.ok()) return false;
+    return matches(bind_query(*q, dict_), bodies_[i]);
+  }
+  // Matches of `where` over all documents, as a bit string ("0110").
+  std::string match_all(std::string_view where) {
+    std::string out;
+    for (std::size_t i = 0; i < bodies_.size(); ++i) out.push_back(match(where, i) ? '1' : '0');
+    return out;
+  }
+
+  std::optional<SortValue> sort(std::string_view path, std::size_t i) {
+    auto p = parse_where_path(path);
+    EXPECT_TRUE(p.ok()) << path;
+    return sort_value(bind_path(*p, dict_), bodies_[i], dict_);
+  }
+
+  const Dictionary& dict() const { return dict_; }
+  const std::vector<std::string>& bodies() const { return bodies_; }
+  const std::vector<std::string>& jsons() const { return jsons_; }
+
+ private:
+  Dictionary dict_;
+  std::vector<std::string> bodies_;
+  std::vector<std::string> jsons_;
+};
+
+// ---- focused tests -----------------------------------------------------------------
+
+TEST(QueryEvalTest, EqualityComparesNumbersByExactValue) {
+  Store s;
+  const std::size_t i30 = s.add(R"({"n":30})");
+  const std::size_t d30 = s.add(R"({"n":30.0})");
+  EXPECT_TRUE(s.match("n = 30", i30));
+  EXPECT_TRUE(s.match("n = 30.0", i30));
+  EXPECT_TRUE(s.match("n = 3e1", i30));
+  EXPECT_TRUE(s.match("n = 30", d30));
+  EXPECT_FALSE(s.match("n = 30.5", d30));
+
+  // 2^53 + 1 is not 2^53, whichever side is the double.
+  const std::size_t big = s.add(R"({"n":9007199254740993})");
+  const std::size_t bigd = s.add(R"({"n":9007199254740992.0})");
+  EXPECT_TRUE(s.match("n = 9007199254740993", big));
+  EXPECT_FALSE(s.match("n = 9007199254740992", big));
+  EXPECT_FALSE(s.match("n = 9007199254740992.0", big));
+  EXPECT_TRUE(s.match("n > 9007199254740992.0", big));
+  EXPECT_TRUE(s.match("n = 9007199254740992", bigd));
+  EXPECT_FALSE(s.match("n = 9007199254740993", bigd));
+  EXPECT_TRUE(s.match("n < 9007199254740993", bigd));
+
+  const std::size_t umax = s.add(R"({"n":18446744073709551615})");
+  EXPECT_TRUE(s.match("n = 18446744073709551615", umax));
+  EXPECT_FALSE(s.match("n = 18446744073709551615.0", umax));  // that double is 2^64
+  EXPECT_TRUE(s.match("n < 18446744073709551615.0", umax));
+  EXPECT_TRUE(s.match("n > 9223372036854775807", umax));
+
+  const std::size_t two63 = s.add(R"({"n":9223372036854775808})");
+  EXPECT_TRUE(s.match("n = 9223372036854775808.0", two63));
+  EXPECT_TRUE(s.match("n = 9.223372036854775808e18", two63));
+  EXPECT_FALSE(s.match("n = 9223372036854775807", two63));
+
+  const std::size_t imin = s.add(R"({"n":-9223372036854775808})");
+  EXPECT_TRUE(s.match("n = -9223372036854775808", imin));
+  EXPECT_TRUE(s.match("n = -9223372036854775808.0", imin));
+  EXPECT_TRUE(s.match("n < -9223372036854775807", imin));
+  EXPECT_FALSE(s.match("n < -9223372036854775808.0", imin));
+
+  const std::size_t negzero = s.add(R"({"n":-0.0})");
+  EXPECT_TRUE(s.match("n = 0", negzero));
+  EXPECT_TRUE(s.match("n = 0.0", negzero));
+  EXPECT_TRUE(s.match("n = -0.0", negzero));
+  EXPECT_TRUE(s.match("n = -0", negzero));
+  EXPECT_FALSE(s.match("n < 0", negzero));
+  const std::size_t zero = s.add(R"({"n":0})");
+  EXPECT_TRUE(s.match("n = -0.0", zero));
+
+  const std::size_t half = s.add(R"({"n":0.5})");
+  EXPECT_TRUE(s.match("n = 0.5", half));
+  EXPECT_TRUE(s.match("n > 0", half));
+  EXPECT_TRUE(s.match("n < 1", half));
+  EXPECT_FALSE(s.match("n = 0", half));
+  EXPECT_TRUE(s.match("n = 5e-1", half));
+}
+
+TEST(QueryEvalTest, EqualityNeverCrossesTypes) {
+  Store s;
+  const std::size_t d =
+      s.add(R"({"str":"30","b":true,"f":false,"z":null,"o":{},"a":[1],"one":1,"e":"","s0":[]})");
+  EXPECT_FALSE(s.match("str = 30", d));
+  EXPECT_TRUE(s.match("str = '30'", d));
+  EXPECT_FALSE(s.match("b = 1", d));
+  EXPECT_TRUE(s.match("b = TRUE", d));
+  EXPECT_FALSE(s.match("b = FALSE", d));
+  EXPECT_TRUE(s.match("f = false", d));
+  EXPECT_FALSE(s.match("f = 0", d));
+  EXPECT_FALSE(s.match("f = NULL", d));
+  EXPECT_FALSE(s.match("one = TRUE", d));
+  EXPECT_FALSE(s.match("one = '1'", d));
+  EXPECT_TRUE(s.match("z = NULL", d));
+  EXPECT_FALSE(s.match("z = FALSE", d));
+  EXPECT_FALSE(s.match("z = 0", d));
+  EXPECT_FALSE(s.match("z = ''", d));
+  EXPECT_FALSE(s.match("e = NULL", d));
+  EXPECT_TRUE(s.match("e = ''", d));
+  EXPECT_FALSE(s.match("missing = NULL", d));
+  EXPECT_FALSE(s.match("o = NULL", d));
+  EXPECT_FALSE(s.match("a = 1", d));  // a scalar never equals an array
+  EXPECT_FALSE(s.match("s0 = NULL", d));
+}
+
+TEST(QueryEvalTest, NotEqualIsExactlyNotEqual) {
+  Store s;
+  const std::size_t d = s.add(R"({"n":1,"z":null,"s":"x","a":[1]})");
+  EXPECT_FALSE(s.match("n != 1", d));
+  EXPECT_FALSE(s.match("n != 1.0", d));
+  EXPECT_TRUE(s.match("n != 2", d));
+  EXPECT_TRUE(s.match("n != '1'", d));      // another type
+  EXPECT_TRUE(s.match("missing != 1", d));  // missing
+  EXPECT_TRUE(s.match("missing != NULL", d));
+  EXPECT_FALSE(s.match("z != NULL", d));
+  EXPECT_TRUE(s.match("s != NULL", d));
+  EXPECT_TRUE(s.match("a != 1", d));
+  EXPECT_TRUE(s.match("n.x != 1", d));  // through a scalar: missing
+}
+
+TEST(QueryEvalTest, OrderingOnlyWithinNumbersOrStrings) {
+  Store s;
+  const std::size_t d =
+      s.add(R"({"n":5,"s":"abc","long":"abcdef","u":"é","t":true,"z":null,"a":[1],"o":{"x":1}})");
+  EXPECT_TRUE(s.match("n < 6", d));
+  EXPECT_TRUE(s.match("n <= 5", d));
+  EXPECT_FALSE(s.match("n < 5", d));
+  EXPECT_TRUE(s.match("n > 4.999", d));
+  EXPECT_TRUE(s.match("n >= 5.0", d));
+  EXPECT_FALSE(s.match("n > 5", d));
+  EXPECT_FALSE(s.match("n < '6'", d));
+  EXPECT_FALSE(s.match("n > 'a'", d));
+  EXPECT_TRUE(s.match("s < 'abd'", d));
+  EXPECT_TRUE(s.match("s > 'ab'", d));
+  EXPECT_TRUE(s.match("s >= 'abc'", d));
+  EXPECT_FALSE(s.match("s > 'abc'", d));
+  EXPECT_FALSE(s.match("s < 1", d));
+  // An interned string (>= 4 bytes) compares by its text too.
+  EXPECT_TRUE(s.match("long < 'abcdeg'", d));
+  EXPECT_TRUE(s.match("long > 'abcde'", d));
+  EXPECT_TRUE(s.match("long <= 'abcdef'", d));
+  EXPECT_FALSE(s.match("long < 'abcdef'", d));
+  // Bytes compare unsigned: 'é' (C3 A9) sorts after 'z' (7A).
+  EXPECT_TRUE(s.match("u > 'z'", d));
+  EXPECT_TRUE(s.match("s < 'é'", d));
+  // Other types and missing paths: false either way, and NOT flips it.
+  for (const char* p : {"t", "z", "a", "o", "missing", "o.x.y", "a.x"}) {
+    EXPECT_FALSE(s.match(std::string(p) + " < 10", d)) << p;
+    EXPECT_FALSE(s.match(std::string(p) + " >= 'a'", d)) << p;
+    EXPECT_TRUE(s.match("NOT " + std::string(p) + " < 10", d)) << p;
+  }
+  EXPECT_TRUE(s.match("o.x < 2", d));
+}
+
+TEST(QueryEvalTest, InIsAnOrOfEqualities) {
+  Store s;
+  const std::size_t d = s.add(R"({"n":30,"s":"abcd","z":null,"a":[1,2]})");
+  EXPECT_TRUE(s.match("n IN (1, 2, 30.0)", d));
+  EXPECT_FALSE(s.match("n IN (1, '30', TRUE, NULL)", d));
+  EXPECT_TRUE(s.match("s IN ('x', 'abcd')", d));
+  EXPECT_FALSE(s.match("s IN ('abc', 'abcde')", d));
+  EXPECT_TRUE(s.match("z IN (1, NULL)", d));
+  EXPECT_FALSE(s.match("missing IN (NULL)", d));
+  EXPECT_FALSE(s.match("a IN (1, 2)", d));
+  EXPECT_TRUE(s.match("NOT missing IN (1)", d));
+}
+
+TEST(QueryEvalTest, ContainsNeedsAnArrayWithAnEqualScalarElement) {
+  Store s;
+  const std::size_t d =
+      s.add(R"({"t":["abcd","x",1,null,[2],{"a":3},false],"s":"abcd","n":1,"u":[[1]],"e":[]})");
+  EXPECT_TRUE(s.match("t CONTAINS 'abcd'", d));
+  EXPECT_TRUE(s.match("t CONTAINS 'x'", d));
+  EXPECT_TRUE(s.match("t CONTAINS 1", d));
+  EXPECT_TRUE(s.match("t CONTAINS 1.0", d));
+  EXPECT_TRUE(s.match("t CONTAINS NULL", d));
+  EXPECT_TRUE(s.match("t CONTAINS FALSE", d));
+  EXPECT_FALSE(s.match("t CONTAINS TRUE", d));
+  EXPECT_FALSE(s.match("t CONTAINS 2", d));  // only inside a nested array
+  EXPECT_FALSE(s.match("t CONTAINS 3", d));  // only inside an object element
+  EXPECT_FALSE(s.match("t CONTAINS 'abc'", d));
+  EXPECT_FALSE(s.match("s CONTAINS 'abcd'", d));  // a string field never CONTAINS
+  EXPECT_FALSE(s.match("s CONTAINS 'a'", d));
+  EXPECT_FALSE(s.match("n CONTAINS 1", d));
+  EXPECT_FALSE(s.match("u CONTAINS 1", d));
+  EXPECT_FALSE(s.match("e CONTAINS NULL", d));
+  EXPECT_FALSE(s.match("missing CONTAINS 1", d));
+}
+
+TEST(QueryEvalTest, ExistsAndPathsThroughObjectsOnly) {
+  Store s;
+  const std::size_t d =
+      s.add(R"({"z":null,"a":[{"b":1}],"o":{"p":{"q":0},"e":{}},"n":1,"a.b":{"c":"deep"},"in":7})");
+  for (const char* p : {"z", "a", "o", "o.p", "o.p.q", "o.e", "n", "`a.b`", "`a.b`.c", "`in`"}) {
+    EXPECT_TRUE(s.match(std::string(p) + " EXISTS", d)) << p;
+  }
+  for (const char* p : {"missing", "a.b", "n.x", "o.p.q.r", "o.e.x", "o.q", "`a`.`b`.c", "c"}) {
+    EXPECT_FALSE(s.match(std::string(p) + " EXISTS", d)) << p;
+  }
+  EXPECT_TRUE(s.match("`a.b`.c = 'deep'", d));
+  EXPECT_TRUE(s.match("`in` = 7", d));
+  EXPECT_TRUE(s.match("o.p.q = 0", d));
+  EXPECT_FALSE(s.match("a.b = 1", d));  // through an array
+}
+
+TEST(QueryEvalTest, BooleanOperatorsAndMatchAll) {
+  Store s;
+  const std::size_t d = s.add(R"({"a":1,"b":"xyzw"})");
+  EXPECT_TRUE(s.match("", d));
+  EXPECT_TRUE(s.match("  \n", d));
+  EXPECT_TRUE(s.match("a = 1 AND b = 'xyzw'", d));
+  EXPECT_FALSE(s.match("a = 1 AND b = 'xyz'", d));
+  EXPECT_TRUE(s.match("a = 2 OR b = 'xyzw'", d));
+  EXPECT_FALSE(s.match("a = 2 OR c EXISTS", d));
+  EXPECT_TRUE(s.match("NOT a = 2", d));
+  EXPECT_TRUE(s.match("NOT NOT a = 1", d));
+  EXPECT_TRUE(s.match("a = 2 OR (b EXISTS AND NOT (c EXISTS OR a != 1))", d));
+  // Deepest nesting the parser allows.
+  std::string deep;
+  for (int i = 0; i < 64; ++i) deep += (i % 2 == 0) ? "NOT " : "(";
+  deep += "a = 1";
+  deep += std::string(32, ')');
+  EXPECT_TRUE(s.match(deep, d));  // 32 NOTs: even
+}
+
+TEST(QueryEvalTest, InternedAndInlineStringsOfTheSameText) {
+  // One term per field: "aaaa" is interned, later strings of s stay inline.
+  Store s(config(/*max_terms=*/1));
+  const std::size_t d1 = s.add(R"({"s":"aaaa","t":["aaaa","bbbb"]})");
+  const std::size_t d2 = s.add(R"({"s":"bbbb","t":["bbbb","aaaa"]})");
+  const std::size_t d3 = s.add(R"({"s":"aaaa","t":["cccc"]})");
+  const std::size_t d4 = s.add(R"({"s":"wxyz","other":"qqqq"})");
+  EXPECT_EQ(s.match_all("s = 'aaaa'"), "1010");
+  EXPECT_EQ(s.match_all("s = 'bbbb'"), "0100");
+  EXPECT_EQ(s.match_all("s != 'bbbb'"), "1011");
+  EXPECT_EQ(s.match_all("s IN ('zzzz', 'aaaa')"), "1010");
+  EXPECT_EQ(s.match_all("t CONTAINS 'aaaa'"), "1100");
+  EXPECT_EQ(s.match_all("t CONTAINS 'bbbb'"), "1100");
+  EXPECT_EQ(s.match_all("t CONTAINS 'cccc'"), "0010");
+  EXPECT_EQ(s.match_all("s > 'aaaa'"), "0101");
+  EXPECT_EQ(s.match_all("s <= 'bbbb'"), "1110");
+  // A term of another field is no term of this one.
+  EXPECT_FALSE(s.match("s = 'qqqq'", d4));
+  EXPECT_TRUE(s.match("other = 'qqqq'", d4));
+  (void)d1;
+  (void)d2;
+  (void)d3;
+}
+
+TEST(QueryEvalTest, ShortStringsAndNulBytes) {
+  Store s(config(10'000, /*min_bytes=*/1));  // everything non-empty is interned
+  const std::size_t d = s.add(R"({"s":"a\u0000b","e":"","k":"k"})");
+  EXPECT_TRUE(s.match(R"(s = "a\u0000b")", d));
+  EXPECT_FALSE(s.match(R"(s = "a")", d));
+  EXPECT_TRUE(s.match(R"(s > "a")", d));
+  EXPECT_TRUE(s.match(R"(s < "a\u0001")", d));
+  EXPECT_TRUE(s.match("e = ''", d));
+  EXPECT_TRUE(s.match("e < 'a'", d));
+  EXPECT_TRUE(s.match("k = 'k'", d));
+}
+
+TEST(QueryEvalTest, UnknownPathsAndValuesAreMissingEverywhere) {
+  Store s;
+  s.add(R"({"a":{"b":1}})");
+  auto q = parse_where("x.y = 1 OR a.c EXISTS OR a.b.c EXISTS");
+  ASSERT_TRUE(q.ok());
+  const BoundQuery b = bind_query(*q, s.dict());
+  ASSERT_EQ(b.paths.size(), 3u);
+  EXPECT_FALSE(b.paths[0].present);
+  EXPECT_FALSE(b.paths[1].present);
+  EXPECT_FALSE(b.paths[2].present);
+  EXPECT_FALSE(matches(b, s.bodies()[0]));
+  EXPECT_EQ(s.match_all("x.y != 1"), "1");
+}
+
+TEST(QueryEvalTest, SortValuesFollowTheTotalOrder) {
+  Store s;
+  const char* docs[] = {
+      R"({"v":null})",
+      R"({"v":false})",
+      R"({"v":true})",
+      R"({"v":-1e300})",
+      R"({"v":-9223372036854775808})",
+      R"({"v":-1})",
+      R"({"v":-0.0})",
+      R"({"v":0.5})",
+      R"({"v":1})",
+      R"({"v":9007199254740992.0})",
+      R"({"v":9007199254740993})",
+      R"({"v":18446744073709551615})",
+      R"({"v":1e300})",
+      R"({"v":""})",
+      R"({"v":"Z"})",
+      R"({"v":"abcd"})",
+      R"({"v":"abcde"})",
+      // Containers by their text: '"' < '1' < ']' and '"' < '}'.
+      R"({"v":"é"})",
+      R"({"v":["a"]})",
+      R"({"v":[1,2]})",
+      R"({"v":[10]})",
+      R"({"v":[]})",
+      R"({"v":{"a":1}})",
+      R"({"v":{"b":0}})",
+      R"({"v":{}})",
+  };
+  std::vector<SortValue> values;
+  for (const char* json : docs) {
+    const std::size_t i = s.add(json);
+    auto v = s.sort("v", i);
+    ASSERT_TRUE(v.has_value()) << json;
+    values.push_back(std::move(*v));
+  }
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    for (std::size_t j = 0; j < values.size(); ++j) {
+      EXPECT_EQ(compare_sort_values(values[i], values[j]), i <=> j) << docs[i] << " " << docs[j];
+    }
+  }
+  EXPECT_EQ(values[19].json, "[1,2]");
+  EXPECT_EQ(values[22].json, R"({"a":1})");
+
+  // Ties: numbers by value, containers by their text.
+  const std::size_t a = s.add(R"({"v":30,"w":[30]})");
+  const std::size_t b = s.add(R"({"v":30.0,"w":[30.0]})");
+  EXPECT_EQ(compare_sort_values(*s.sort("v", a), *s.sort("v", b)), std::strong_ordering::equal);
+  // "[30]" > "[30.0]": ']' sorts after '.'.
+  EXPECT_EQ(compare_sort_values(*s.sort("w", a), *s.sort("w", b)), std::strong_ordering::greater);
+  EXPECT_FALSE(s.sort("missing", a).has_value());
+  EXPECT_FALSE(s.sort("w.x", a).has_value());
+  EXPECT_FALSE(s.sort("v.x", a).has_value());
+}
+
+// ---- differential test -------------------------------------------------------------
+
+using RValue = rapidjson::Value;
+
+// Exact: long double holds every int64, uint64 and double.
+long double number_of(const RValue& v) {
+  if (v.IsInt64()) return static_cast<long double>(v.GetInt64());
+  if (v.IsUint64()) return static_cast<long double>(v.GetUint64());
+  return static_cast<long double>(v.GetDouble());
+}
+
+std::string_view string_of(const RValue& v) { return {v.GetString(), v.GetStringLength()}; }
+
+int bytewise(std::string_view a, std::string_view b) {
+  const std::size_t n = std::min(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
+    if (x != y) return x < y ? -1 : 1;
+  }
+  return a.size() == b.size() ? 0 : (a.size() < b.size() ? -1 : 1);
+}
+
+// API.md's `=` between a stored value and a literal, written directly on the DOM.
+bool ref_equal(const RValue& a, const RValue& lit) {
+  if (a.IsNull() || lit.IsNull()) return a.IsNull() && lit.IsNull();
+  if (a.IsBool() || lit.IsBool()) return a.IsBool() && lit.IsBool() && a.GetBool() == lit.GetBool();
+  if (a.IsNumber() || lit.IsNumber()) {
+    return a.IsNumber() && lit.IsNumber() && number_of(a) == number_of(lit);
+  }
+  if (a.IsString() && lit.IsString()) return string_of(a) == string_of(lit);
+  return false;
+}
+
+// -1, 0, 1, or 2 when the ordering operators do not apply.
+int ref_order(const RValue& a, const RValue& lit) {
+  if (a.IsNumber() && lit.IsNumber()) {
+    const long double x = number_of(a), y = number_of(lit);
+    return x < y ? -1 : (x > y ? 1 : 0);
+  }
+  if (a.IsString() && lit.IsString()) return bytewise(string_of(a), string_of(lit));
+  return 2;
+}
+
+const RValue* ref_resolve(const RValue& root, const std::vector<std::string>& path) {
+  const RValue* v = &root;
+  for (const std::string& seg : path) {
+    if (!v->IsObject()) return nullptr;
+    const RValue key(rapidjson::StringRef(seg.data(), seg.size()));
+    auto it = v->FindMember(key);
+    if (it == v->MemberEnd()) return nullptr;
+    v = &it->value;
+  }
+  return v;
+}
+
+// The compact JSON text of decode_document: shortest doubles with '.0' added when needed,
+// RapidJSON Writer's string escapes.
+void ref_json(const RValue& v, std::string& out) {
+  switch (v.GetType()) {
+    case rapidjson::kNullType:
+      out += "null";
+      return;
+    case rapidjson::kFalseType:
+      out += "false";
+      return;
+    case rapidjson::kTrueType:
+      out += "true";
+      return;
+    case rapidjson::kNumberType: {
+      char buf[40];
+      std::to_chars_result r{};
+      if (v.IsDouble()) {
+        r = std::to_chars(buf, buf + sizeof(buf), v.GetDouble());
+      } else if (v.IsInt64()) {
+        r = std::to_chars(buf, buf + sizeof(buf), v.GetInt64());
+      } else {
+        r = std::to_chars(buf, buf + sizeof(buf), v.GetUint64());
+      }
+      const std::string_view text(buf, static_cast<std::size_t>(r.ptr - buf));
+      out += text;
+      if (v.IsDouble() && text.find_first_of(".eE") == std::string_view::npos) out += ".0";
+      return;
+    }
+    case rapidjson::kStringType: {
+      out += '"';
+      for (const char c : string_of(v)) {
+        const auto u = static_cast<unsigned char>(c);
+        switch (c) {
+          case '"':
+            out += "\\\"";
+            break;
+          case '\\':
+            out += "\\\\";
+            break;
+          case '\b':
+            out += "\\b";
+            break;
+          case '\f':
+            out += "\\f";
+            break;
+          case '\n':
+            out += "\\n";
+            break;
+          case '\r':
+            out += "\\r";
+            break;
+          case '\t':
+            out += "\\t";
+            break;
+          default:
+            if (u < 0x20) {
+              char buf[8];
+              std::snprintf(buf, sizeof(buf), "\\u%04X", u);
+              out += buf;
+            } else {
+              out += c;
+            }
+        }
+      }
+      out += '"';
+      return;
+    }
+    case rapidjson::kArrayType: {
+      out += '[';
+      bool first = true;
+      for (const RValue& e : v.GetArray()) {
+        if (!first) out += ',';
+        first = false;
+        ref_json(e, out);
+      }
+      out += ']';
+      return;
+    }
+    case rapidjson::kObjectType: {
+      out += '{';
+      bool first = true;
+      for (const auto& m : v.GetObject()) {
+        if (!first) out += ',';
+        first = false;
+        ref_json(m.name, out);
+        out += ':';
+        ref_json(m.value, out);
+      }
+      out += '}';
+      return;
+    }
+  }
+}
+
+// API.md's order_by order on the DOM: null < false < true < numbers < strings < arrays <
+// objects, containers by their compact JSON.
+int ref_rank(const RValue& v) {
+  switch (v.GetType()) {
+    case rapidjson::kNullType:
+      return 0;
+    case rapidjson::kFalseType:
+      return 1;
+    case rapidjson::kTrueType:
+      return 2;
+    case rapidjson::kNumberType:
+      return 3;
+    case rapidjson::kStringType:
+      return 4;
+    case rapidjson::kArrayType:
+      return 5;
+    case rapidjson::kObjectType:
+      return 6;
+  }
+  return 7;
+}
+
+int ref_sort_compare(const RValue& a, const RValue& b) {
+  const int ra = ref_rank(a), rb = ref_rank(b);
+  if (ra != rb) return ra < rb ? -1 : 1;
+  if (ra == 3 || ra == 4) return ref_order(a, b);
+  if (ra >= 5) {
+    std::string x, y;
+    ref_json(a, x);
+    ref_json(b, y);
+    return bytewise(x, y);
+  }
+  return 0;
+}
+
+// Generator pools. Text forms; the numbers cover the representation edges.
+const std::vector<std::string> kNumberPool = {"0",
+                                              "1",
+                                              "-1",
+                                              "2",
+                                              "30",
+                                              "-7",
+                                              "100",
+                                              "50",
+                                              "51",
+                                              "9007199254740992",
+                                              "9007199254740993",
+                                              "-9007199254740993",
+                                              "-9223372036854775808",
+                                              "9223372036854775807",
+                                              "9223372036854775808",
+                                              "18446744073709551615",
+                                              "18446744073709551614",
+                                              "30.0",
+                                              "0.5",
+                                              "-0.0",
+                                              "0.0",
+                                              "1.5",
+                                              "50.5",
+                                              "50.49",
+                                              "50.51",
+                                              "9007199254740992.0",
+                                              "9007199254740993.0",
+                                              "1e300",
+                                              "-1e300",
+                                              "2.5e-3",
+                                              "1E2",
+                                              "9.223372036854775807e18",
+                                              "1.8446744073709552e19",
+                                              "-9.2233720368547758e18",
+                                              "-1.5",
+                                              "1e-300",
+                                              "4.9e-324",
+                                              "3.0000000000000004"};
+
+// JSON string literals (escaped); short ones (< 4 bytes) stay inline, longer ones may be
+// interned.
+const std::vector<std::string> kStringPool = {
+    R"("")",
+    R"("x")",
+    R"("ab")",
+    R"("\u00e9")",
+    R"("z")",
+    R"("abcd")",
+    R"("abce")",
+    R"("abc")",
+    R"("hello world")",
+    R"("zzzz")",
+    R"("Ab\u0000cd")",
+    R"("caf\u00e9s")",
+    R"("\u00ff\u00ffxx")",
+    R"("ab\"cd")",
+    R"("line\nbreak")",
+    R"("tab\there")",
+    R"("\u20ac uro")",
+    R"("\u0001ctl")",
+    R"("a fairly long string that is well past any inline threshold")",
+    R"("ABCD")",
+    R"("30")",
+    R"("true")",
+    R"("null")"};
+
+const std::vector<std::string> kDocKeys = {"a", "b", "c", "d", "a.b", "in"};
+// Query segments: the document keys plus one that never occurs.
+const std::vector<std::string> kQueryKeys = {"a", "b", "c", "d", "a.b", "in", "zz"};
+
+class Generator {
+ public:
+  explicit Generator(std::uint64_t seed) : rng_(seed) {}
+
+  std::size_t below(std::size_t n) {
+    return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_);
+  }
+  bool chance(int percent) { return static_cast<int>(below(100)) < percent; }
+
+  // A random JSON string literal: short alphabet soup, so many distinct values appear
+  // (fields pass small term limits) and some collide.
+  std::string random_string() {
+    static const char* const kPieces[] = {"a", "b", "c", "\\u00e9", "\\n", "\\\"", "\\u0001", "Z"};
+    std::string s = "\"";
+    const std::size_t len = below(7);
+    for (std::size_t i = 0; i < len; ++i) s += kPieces[below(std::size(kPieces))];
+    return s + "\"";
+  }
+
+  std::string scalar() {
+    switch (below(10)) {
+      case 0:
+        return "null";
+      case 1:
+        return chance(50) ? "true" : "false";
+      case 2:
+      case 3:
+      case 4:
+        return kNumberPool[below(kNumberPool.size())];
+      case 5:
+        return std::to_string(static_cast<int>(below(7)) - 3);
+      case 6:
+      case 7:
+        return kStringPool[below(kStringPool.size())];
+      default:
+        return random_string();
+    }
+  }
+
+  std::string value(int depth) {
+    const std::size_t r = below(100);
+    if (depth < 4 && r < 22) return object(depth + 1);
+    if (depth < 4 && r < 38) return array(depth + 1);
+    return scalar();
+  }
+
+  std::string array(int depth) {
+    std::string s = "[";
+    const std::size_t n = below(5);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i != 0) s += ',';
+      // Arrays of objects and of arrays appear, but mostly scalars (CONTAINS hits).
+      s += chance(70) ? scalar() : value(depth);
+    }
+    return s + "]";
+  }
+
+  std::string object(int depth) {
+    std::vector<std::string> keys = kDocKeys;
+    std::shuffle(keys.begin(), keys.end(), rng_);
+    keys.resize(below(depth == 1 ? keys.size() + 1 : 4));
+    std::string s = "{";
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (i != 0) s += ',';
+      s += '"' + keys[i] + "\":" + value(depth);
+    }
+    return s + "}";
+  }
+
+  std::vector<std::string> path() {
+    std::vector<std::string> p(1 + below(chance(60) ? 1 : 3));
+    for (std::string& seg : p) seg = kQueryKeys[below(kQueryKeys.size())];
+    return p;
+  }
+
+  // A literal of any type; as JSON text (for the reference) and as query text.
+  struct Lit {
+    std::string json;
+    std::string text;
+  };
+  Lit literal(bool ordered_only) {
+    std::string json;
+    if (ordered_only) {
+      json = chance(55) ? kNumberPool[below(kNumberPool.size())]
+                        : (chance(60) ? kStringPool[below(kStringPool.size())] : random_string());
+    } else {
+      json = scalar();
+    }
+    std::string text = json;
+    if (json == "null" || json == "true" || json == "false") {
+      text = keyword(json);
+    } else if (json[0] == '"' && chance(30)) {
+      // The single-quoted form: \" may stay, a raw ' needs \' (none in the pools).
+      text = "'" + json.substr(1, json.size() - 2) + "'";
+    }
+    return {json, text};
+  }
+
+  std::string keyword(std::string_view word) {
+    std::string s(word);
+    const std::size_t style = below(3);
+    for (char& c : s) {
+      if (style == 0 || (style == 2 && chance(50))) c = static_cast<char>(std::toupper(c));
+    }
+    return s;
+  }
+
+  std::mt19937_64& rng() { return rng_; }
+
+ private:
+  std::mt19937_64 rng_;
+};
+
+std::string path_text(const std::vector<std::string>& path) {
+  std::string s;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (i != 0) s += '.';
+    const std::string& seg = path[i];
+    const bool bare = seg != "in" && seg.find('.') == std::string::npos;
+    s += bare ? seg : "`" + seg + "`";
+  }
+  return s;
+}
+
+// The test's own query tree: rendered to text for parse_where and evaluated directly by
+// the reference.
+struct RefQuery {
+  enum Kind { kAnd, kOr, kNot, kEq, kNe, kLt, kLe, kGt, kGe, kIn, kContains, kExists };
+  Kind kind = kExists;
+  std::vector<std::string> path;
+  std::vector<rapidjson::Document> literals;
+  std::vector<RefQuery> children;
+};
+
+class QueryGen {
+ public:
+  explicit QueryGen(Generator& g) : g_(g) {}
+
+  RefQuery make(int depth, std::string& text) {
+    RefQuery q;
+    const std::size_t r = g_.below(100);
+    if (depth < 5 && r < 30) {
+      q.kind = g_.chance(50) ? RefQuery::kAnd : RefQuery::kOr;
+      const std::size_t n = 2 + g_.below(3);
+      for (std::size_t i = 0; i < n; ++i) {
+        if (i != 0) text += " " + g_.keyword(q.kind == RefQuery::kAnd ? "and" : "or") + " ";
+        std::string sub;
+        q.children.push_back(make(depth + 1, sub));
+        const RefQuery::Kind k = q.children.back().kind;
+        // Parenthesise nested AND/OR groups so the text has the tree's shape.
+        if (k == RefQuery::kAnd || k == RefQuery::kOr) sub = "(" + sub + ")";
+        text += sub;
+      }
+      return q;
+    }
+    if (depth < 5 && r < 42) {
+      q.kind = RefQuery::kNot;
+      std::string sub;
+      q.children.push_back(make(depth + 1, sub));
+      const RefQuery::Kind k = q.children.back().kind;
+      if (k == RefQuery::kAnd || k == RefQuery::kOr) sub = "(" + sub + ")";
+      text += g_.keyword("not") + " " + sub;
+      return q;
+    }
+    q.path = g_.path();
+    text += path_text(q.path);
+    const std::size_t leaf = g_.below(100);
+    if (leaf < 10) {
+      q.kind = RefQuery::kExists;
+      text += " " + g_.keyword("exists");
+      return q;
+    }
+    if (leaf < 22) {
+      q.kind = RefQuery::kIn;
+      text += " " + g_.keyword("in") + " (";
+      const std::size_t n = 1 + g_.below(4);
+      for (std::size_t i = 0; i < n; ++i) {
+        if (i != 0) text += ", ";
+        text += add_literal(q, false);
+      }
+      text += ")";
+      return q;
+    }
+    if (leaf < 34) {
+      q.kind = RefQuery::kContains;
+      text += " " + g_.keyword("contains") + " " + add_literal(q, false);
+      return q;
+    }
+    static const char* const kOps[] = {"=", "!=", "<", "<=", ">", ">="};
+    const std::size_t op = leaf < 60 ? 0 : (leaf < 70 ? 1 : 2 + g_.below(4));
+    q.kind = static_cast<RefQuery::Kind>(RefQuery::kEq + op);
+    text += std::string(g_.chance(50) ? " " : "") + kOps[op] + " " + add_literal(q, op >= 2);
+    return q;
+  }
+
+ private:
+  std::string add_literal(RefQuery& q, bool ordered_only) {
+    Generator::Lit lit = g_.literal(ordered_only);
+    rapidjson::Document d;
+    d.Parse<rapidjson::kParseFullPrecisionFlag>(lit.json.data(), lit.json.size());
+    EXPECT_FALSE(d.HasParseError()) << lit.json;
+    q.literals.push_back(std::move(d));
+    return lit.text;
+  }
+
+  Generator& g_;
+};
+
+bool ref_eval(const RefQuery& q, const RValue& doc) {
+  switch (q.kind) {
+    case RefQuery::kAnd:
+      for (const RefQuery& c : q.children) {
+        if (!ref_eval(c, doc)) return false;
+      }
+      return true;
+    case RefQuery::kOr:
+      for (const RefQuery& c : q.children) {
+        if (ref_eval(c, doc)) return true;
+      }
+      return false;
+    case RefQuery::kNot:
+      return !ref_eval(q.children[0], doc);
+    default:
+      break;
+  }
+  const RValue* v = ref_resolve(doc, q.path);
+  switch (q.kind) {
+    case RefQuery::kExists:
+      return v != nullptr;
+    case RefQuery::kEq:
+      return v != nullptr && ref_equal(*v, q.literals[0]);
+    case RefQuery::kNe:
+      return !(v != nullptr && ref_equal(*v, q.literals[0]));
+    case RefQuery::kIn:
+      if (v == nullptr) return false;
+      for (const auto& lit : q.literals) {
+        if (ref_equal(*v, lit)) return true;
+      }
+      return false;
+    case RefQuery::kContains:
+      if (v == nullptr || !v->IsArray()) return false;
+      for (const RValue& e : v->GetArray()) {
+        if (ref_equal(e, q.literals[0])) return true;
+      }
+      return false;
+    default: {
+      if (v == nullptr) return false;
+      const int o = ref_order(*v, q.literals[0]);
+      if (o == 2) return false;
+      switch (q.kind) {
+        case RefQuery::kLt:
+          return o < 0;
+        case RefQuery::kLe:
+          return o <= 0;
+        case RefQuery::kGt:
+          return o > 0;
+        default:
+          return o >= 0;
+      }
+    }
+  }
+}
+
+struct DifferentialRun {
+  std::uint64_t seed;
+  DocCollectionConfig config;
+  std::size_t docs;
+  std::size_t queries;
+  std::size_t sort_paths;
+};
+
+void run_differential(const DifferentialRun& run) {
+  SCOPED_TRACE("seed " + std::to_string(run.seed) + " max_terms " +
+               std::to_string(run.config.max_interned_terms_per_field) + " min_bytes " +
+               std::to_string(run.config.min_interned_term_bytes));
+  Generator g(run.seed);
+  Store store(run.config);
+  std::vector<rapidjson::Document> dom(run.docs);
+  for (std::size_t i = 0; i < run.docs; ++i) {
+    const std::string json = g.object(1);
+    store.add(json);
+    dom[i].Parse<rapidjson::kParseFullPrecisionFlag>(json.data(), json.size());
+    ASSERT_FALSE(dom[i].HasParseError()) << json;
+  }
+
+  int failures = 0;
+  std::size_t matched = 0, total = 0;
+  QueryGen qg(g);
+  for (std::size_t n = 0; n < run.queries && failures < 10; ++n) {
+    std::string text;
+    const RefQuery ref = qg.make(0, text);
+    auto parsed = parse_where(text);
+    ASSERT_TRUE(parsed.ok()) << text << ": " << parsed.status().message();
+    const BoundQuery bound = bind_query(*parsed, store.dict());
+    for (std::size_t i = 0; i < run.docs; ++i) {
+      const bool got = matches(bound, store.bodies()[i]);
+      const bool want = ref_eval(ref, dom[i]);
+      matched += want ? 1 : 0;
+      ++total;
+      if (got != want && failures++ < 10) {
+        ADD_FAILURE() << "query: " << text << "\ndoc: " << store.jsons()[i] << "\nmatches " << got
+                      << ", reference " << want;
+      }
+    }
+  }
+  // The generator must produce queries that match sometimes and fail sometimes.
+  EXPECT_GT(matched, total / 20);
+  EXPECT_LT(matched, total - total / 20);
+
+  // Sorting: order the documents by the reference (missing last, ties by index), then the
+  // implementation must agree on every adjacent pair and on random pairs.
+  for (std::size_t n = 0; n < run.sort_paths; ++n) {
+    const std::vector<std::string> path = g.path();
+    auto parsed = parse_where_path(path_text(path));
+    ASSERT_TRUE(parsed.ok()) << path_text(path);
+    const BoundPath bound = bind_path(*parsed, store.dict());
+    std::vector<const RValue*> ref(run.docs);
+    std::vector<std::optional<SortValue>> got(run.docs);
+    std::size_t present = 0;
+    for (std::size_t i = 0; i < run.docs; ++i) {
+      ref[i] = ref_resolve(dom[i], path);
+      got[i] = sort_value(bound, store.bodies()[i], store.dict());
+      ASSERT_EQ(got[i].has_value(), ref[i] != nullptr)
+          << path_text(path) << " in " << store.jsons()[i];
+      present += got[i].has_value() ? 1 : 0;
+    }
+    auto ref_cmp = [&](std::size_t a, std::size_t b) {
+      if (ref[a] == nullptr || ref[b] == nullptr) {
+        return ref[a] == nullptr ? (ref[b] == nullptr ? 0 : 1) : -1;
+      }
+      return ref_sort_compare(*ref[a], *ref[b]);
+    };
+    auto got_cmp = [&](std::size_t a, std::size_t b) {
+      if (!got[a] || !got[b]) return !got[a] ? (!got[b] ? 0 : 1) : -1;
+      const std::strong_ordering o = compare_sort_values(*got[a], *got[b]);
+      return o < 0 ? -1 : (o > 0 ? 1 : 0);
+    };
+    std::vector<std::size_t> order(run.docs);
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return ref_cmp(a, b) < 0; });
+    auto check = [&](std::size_t a, std::size_t b) {
+      const int want = ref_cmp(a, b), have = got_cmp(a, b);
+      if (want != have && failures++ < 10) {
+        ADD_FAILURE() << "order_by " << path_text(path) << "\n  " << store.jsons()[a] << "\n  "
+                      << store.jsons()[b] << "\nreference " << want << ", sort_value " << have;
+      }
+    };
+    for (std::size_t i = 0; i + 1 < order.size(); ++i) check(order[i], order[i + 1]);
+    for (std::size_t k = 0; k < 2000; ++k) check(g.below(run.docs), g.below(run.docs));
+    (void)present;
+  }
+}
+
+TEST(QueryEvalDifferentialTest, DefaultInterning) {
+  run_differential({0x6b6f7261'0001ULL, config(), 1000, 400, 12});
+}
+TEST(QueryEvalDifferentialTest, FieldsStopInterningMidway) {
+  run_differential({0x6b6f7261'0002ULL, config(/*max_terms=*/3), 1000, 400, 12});
+}
+TEST(QueryEvalDifferentialTest, NothingInterned) {
+  run_differential({0x6b6f7261'0003ULL, config(/*max_terms=*/0), 800, 300, 8});
+}
+TEST(QueryEvalDifferentialTest, ShortStringsInterned) {
+  run_differential({0x6b6f7261'0004ULL, config(/*max_terms=*/12, /*min_bytes=*/1), 1000, 400, 12});
+}
+
+}  // namespace
+}  // namespace kora::doc
