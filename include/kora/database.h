@@ -230,6 +230,26 @@ class Database {
   Result<std::optional<std::chrono::milliseconds>> doc_ttl(std::string_view collection,
                                                            std::string_view id);
 
+  // Secondary indexes (see DocIndexType). Creating one backfills it from every document;
+  // a unique index over duplicates is kConstraintViolation naming two clashing ids and is
+  // not created. An index on the same path already: kAlreadyExists (whatever its type).
+  // The path is in WHERE syntax (malformed: kInvalidQuery). drop: kNotFound when there is
+  // no index on the path. doc_indexes: sorted by path.
+  Status doc_create_index(std::string_view collection, std::string_view path, DocIndexType type);
+  Status doc_drop_index(std::string_view collection, std::string_view path);
+  Result<std::vector<DocIndexInfo>> doc_indexes(std::string_view collection);
+
+  // The documents matching `where` (the WHERE language of docs/api.md; empty matches
+  // every document), as {id, JSON} pairs, ordered and paged by `options`. Each shard plans
+  // with its bitmaps, checks what the indexes cannot answer on the packed records, and
+  // keeps only offset + limit hits when a limit is given. Errors: kInvalidQuery with
+  // detail()->position (WHERE), kInvalidQuery naming the bad projection or order_by path.
+  Result<std::vector<DocHit>> doc_find(std::string_view collection, std::string_view where,
+                                       const DocFindOptions& options = {});
+  // The number of matching documents; answered from bitmap cardinalities alone when every
+  // predicate has an index (or is EXISTS / match-all).
+  Result<std::uint64_t> doc_count(std::string_view collection, std::string_view where = {});
+
   // Exact storage figures summed over shards (see DocStorageInfo).
   Result<DocStorageInfo> doc_storage_info(std::string_view collection);
   // Interned field paths and terms, summed over shards (a path on two shards is listed

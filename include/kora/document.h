@@ -133,6 +133,38 @@ class DocUpdateMutation {
   std::string json_;
 };
 
+// Secondary indexes (Database::doc_create_index). Any type may be created on any path,
+// whatever it holds; answers never change because an index exists, only their speed.
+//   kHash    scalar equality (`p = v`, `p != v`, IN): strings, numbers by value, booleans,
+//            null.
+//   kSorted  the same plus ranges on numbers and on strings (<, <=, >, >=) and ORDER BY
+//            on the path without a sort.
+//   kArray   the scalar elements of an array (`p CONTAINS v`).
+//   kUnique  a hash index whose scalar values may be held by one document only, across
+//            the whole collection (1 and 1.0 clash; null and missing never do).
+enum class DocIndexType : std::uint8_t { kHash, kSorted, kArray, kUnique };
+struct DocIndexInfo {
+  std::string path;  // as given to doc_create_index
+  DocIndexType type;
+  std::uint64_t distinct_keys;  // summed over shards (a key on two shards counts twice)
+  std::uint64_t bytes;          // heap the index holds, CRoaring's bitmaps included
+};
+
+struct DocFindOptions {
+  std::vector<std::string> projection;  // dotted paths; empty: whole documents
+  std::optional<std::uint64_t> limit;   // none: every hit; 0: no hits
+  std::uint64_t offset = 0;
+  // A path in WHERE syntax; empty: unspecified order, stable while the collection does
+  // not change. Order: null < false < true < numbers < strings < arrays < objects;
+  // documents without the field last in both directions; ties by id ascending.
+  std::string order_by;
+  bool descending = false;
+};
+struct DocHit {
+  std::string id;
+  std::string json;
+};
+
 // Exact bytes, summed over shards.
 struct DocStorageInfo {
   std::uint64_t doc_count;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "api/database_impl.h"
+#include "api/doc_checks.h"
 #include "core/guard.h"
 #include "doc/collection_shard.h"
 #include "doc/json_ingest.h"
@@ -18,40 +19,12 @@
 namespace kora {
 namespace {
 
+using api::check_collection_name;
+using api::check_document_id;
+using api::not_found;
 using core::with_batch_index;
 using shard::Fanout;
 using shard::Shard;
-
-constexpr std::size_t kMaxCollectionNameBytes = 255;
-constexpr std::size_t kMaxDocumentIdBytes = 1024;
-
-Status check_collection_name(std::string_view name) {
-  if (name.empty() || name.size() > kMaxCollectionNameBytes) {
-    return core::invalid_argument("collection name must be 1..255 bytes, got " +
-                                  std::to_string(name.size()));
-  }
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    const auto c = static_cast<unsigned char>(name[i]);
-    if (c < 0x20 || c == 0x7f) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "collection name contains a control character at byte " + std::to_string(i),
-                    ErrorDetail{.position = static_cast<std::uint32_t>(i)});
-    }
-  }
-  return {};
-}
-
-Status check_document_id(std::string_view id) {
-  if (id.empty() || id.size() > kMaxDocumentIdBytes) {
-    return core::invalid_argument("document id must be 1..1024 bytes, got " +
-                                  std::to_string(id.size()));
-  }
-  return {};
-}
-
-Status not_found(std::string_view collection) {
-  return Status(ErrorCode::kNotFound, "no collection named '" + std::string(collection) + "'");
-}
 
 // A write's TTL as an absolute time; kInvalidArgument unless 0 < ttl <= kMaxTtlMs.
 Result<doc::CollectionShard::ExpireAt> expire_at_of(Database::Impl& impl,
@@ -134,6 +107,33 @@ std::string generate_document_id(std::int64_t now_ms) {
   return id;
 }
 
+// Reserves the batch's values for the collection's unique indexes (see
+// UniqueRegistry::reserve_batch); a clash names the entry in detail()->batch_index.
+Status reserve_unique_values(Database::Impl& impl, std::string_view collection,
+                             std::span<const DocEntry> entries,
+                             std::span<const doc::ParsedDocument> parsed) {
+  const std::shared_ptr<doc::UniqueRegistry> unique = impl.unique_registry(collection);
+  if (unique == nullptr) return not_found(collection);
+  const auto paths = unique->paths();
+  if (paths.empty() || entries.empty()) return {};
+  std::vector<doc::UniqueRegistry::Claim> claims;
+  claims.reserve(entries.size() * paths.size());
+  std::vector<doc::UniqueRegistry::BatchEntry> batch(entries.size());
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    for (const auto& [text, segments] : paths) {
+      claims.push_back({text, std::nullopt, doc::unique_key_at(parsed[i].root(), segments)});
+    }
+  }
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    batch[i] = {entries[i].id, std::span<const doc::UniqueRegistry::Claim>(claims).subspan(
+                                   i * paths.size(), paths.size())};
+  }
+  if (auto failure = unique->reserve_batch(batch, impl.engine().clock().now_ms())) {
+    return with_batch_index(failure->second, failure->first);
+  }
+  return {};
+}
+
 }  // namespace
 
 // ---- Collections --------------------------------------------------------------------
@@ -149,9 +149,10 @@ Status Database::doc_create_collection(std::string_view name, const DocCollectio
       return Status(ErrorCode::kAlreadyExists,
                     "collection '" + std::string(name) + "' already exists");
     }
+    auto unique = std::make_shared<doc::UniqueRegistry>();
     auto created = impl_->engine().call_all([&](Shard& shard) -> Status {
-      shard.collections.emplace(std::string(name),
-                                std::make_unique<doc::CollectionShard>(config, shard.clock));
+      shard.collections.emplace(
+          std::string(name), std::make_unique<doc::CollectionShard>(config, shard.clock, unique));
       return {};
     });
     for (const Status& s : created) {
@@ -168,7 +169,10 @@ Status Database::doc_create_collection(std::string_view name, const DocCollectio
     }
     impl_->catalog.emplace(
         std::string(name),
-        Impl::CollectionMeta{config, static_cast<std::uint64_t>(impl_->engine().clock().now_ms())});
+        Impl::CollectionMeta{config,
+                             static_cast<std::uint64_t>(impl_->engine().clock().now_ms()),
+                             std::move(unique),
+                             {}});
     return {};
   });
 }
@@ -243,8 +247,10 @@ Result<DocSetResult> Database::doc_set(std::string_view collection, std::string_
   doc::ParsedDocument& parsed = scratch_document();
   KORA_RETURN_IF_ERROR(doc::parse_document_into(json, impl_->ingest_limits(), parsed));
   auto result = on_document<Result<DocSetResult>>(
-      *impl_, collection, id,
-      [&](doc::CollectionShard& c) { return DocSetResult{c.set(id, parsed, expire_at)}; });
+      *impl_, collection, id, [&](doc::CollectionShard& c) -> Result<DocSetResult> {
+        KORA_ASSIGN_OR_RETURN(const bool created, c.set(id, parsed, expire_at));
+        return DocSetResult{created};
+      });
   parsed.release_if_large();
   return result;
 }
@@ -304,6 +310,9 @@ Result<std::vector<DocSetResult>> Database::doc_mset(std::string_view collection
       Status s = doc::parse_document_into(entries[i].json, limits, parsed[i]);
       if (!s.ok()) return with_batch_index(s, i);
     }
+    // Unique values are reserved for the whole batch before any shard writes, so no
+    // entry can then fail on a clash and leave the batch half written.
+    KORA_RETURN_IF_ERROR(reserve_unique_values(*impl_, collection, entries, parsed));
     const std::uint32_t n = impl_->engine().shard_count();
     std::vector<std::vector<std::uint32_t>> by_shard(n);
     for (std::uint32_t i = 0; i < entries.size(); ++i) {
@@ -317,8 +326,10 @@ Result<std::vector<DocSetResult>> Database::doc_mset(std::string_view collection
       if (c == nullptr) return not_found(collection);
       // In input order, so a repeated id (always on one shard) ends with its last entry.
       for (std::uint32_t i : mine) {
-        results[i].created =
-            c->set(entries[i].id, parsed[i], expire_at.empty() ? std::nullopt : expire_at[i]);
+        KORA_ASSIGN_OR_RETURN(
+            results[i].created,
+            c->set(entries[i].id, parsed[i], expire_at.empty() ? std::nullopt : expire_at[i],
+                   /*reserved=*/true));
       }
       return {};
     });

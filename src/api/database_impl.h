@@ -11,6 +11,7 @@
 
 #include "core/errors.h"
 #include "doc/json_ingest.h"
+#include "doc/unique_registry.h"
 #include "kora/config.h"
 #include "kora/database.h"
 #include "kora/document.h"
@@ -59,7 +60,19 @@ class Database::Impl {
   struct CollectionMeta {
     DocCollectionConfig config;
     std::uint64_t created_at_ms;
+    // The collection's unique-index holders, shared with its shards (unique_registry.h).
+    std::shared_ptr<doc::UniqueRegistry> unique;
+    // Index paths (as given) whose creation or drop is under way or done: create and drop
+    // hold catalog_mutex while they run on the shards, so this is only for doc_indexes'
+    // order and the kAlreadyExists / kNotFound answers.
+    std::map<std::string, DocIndexType, std::less<>> indexes;
   };
+  // The collection's unique registry, or nullptr when there is no such collection.
+  std::shared_ptr<doc::UniqueRegistry> unique_registry(std::string_view collection) {
+    std::lock_guard lock(catalog_mutex);
+    auto it = catalog.find(collection);
+    return it == catalog.end() ? nullptr : it->second.unique;
+  }
   std::mutex catalog_mutex;
   std::map<std::string, CollectionMeta, std::less<>> catalog;  // guarded by catalog_mutex
 

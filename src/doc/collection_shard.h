@@ -10,12 +10,18 @@
 // it; sweep_expired() reclaims the rest in bounded steps. Counts purge expired documents
 // first, so they are exact.
 //
-// Runs on its shard only (no locks). Writes are all-or-nothing for input errors: the
-// caller validated the JSON, the id and any projection before calling.
+// Indexes: every write keeps the shard's bitmaps (collection_indexes.h) exact, and checks
+// the collection's unique indexes in the shared UniqueRegistry first; a write a unique
+// index rejects changes nothing.
+//
+// Runs on its shard only (no locks; the UniqueRegistry has its own). Writes are
+// all-or-nothing for input errors: the caller validated the JSON, the id and any
+// projection before calling.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <set>
 #include <span>
@@ -25,12 +31,16 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "doc/collection_indexes.h"
 #include "doc/dictionary.h"
 #include "doc/document_editor.h"
 #include "doc/id_map.h"
 #include "doc/json_ingest.h"
 #include "doc/memory.h"
+#include "doc/query_ast.h"
+#include "doc/query_eval.h"
 #include "doc/record_arena.h"
+#include "doc/unique_registry.h"
 #include "kora/document.h"
 
 namespace kora::doc {
@@ -40,16 +50,20 @@ class CollectionShard {
   // An absolute expiry time (Unix ms), or nullopt for none.
   using ExpireAt = std::optional<core::TimeMs>;
 
-  // `clock` must outlive the collection.
-  CollectionShard(const DocCollectionConfig& config, const core::Clock& clock);
+  // `clock` must outlive the collection; `unique` is the collection's registry, shared by
+  // its shards.
+  CollectionShard(const DocCollectionConfig& config, const core::Clock& clock,
+                  std::shared_ptr<UniqueRegistry> unique);
   CollectionShard(const CollectionShard&) = delete;
   CollectionShard& operator=(const CollectionShard&) = delete;
 
   // Creates or replaces; the document expires at expire_at (a replace without one clears
-  // the old TTL). true: created.
-  bool set(std::string_view id, const ParsedDocument& doc, ExpireAt expire_at = {});
+  // the old TTL). true: created. kConstraintViolation: a unique index rejected it.
+  // `reserved`: a doc_mset entry whose unique values the batch reserved (UniqueRegistry).
+  Result<bool> set(std::string_view id, const ParsedDocument& doc, ExpireAt expire_at = {},
+                   bool reserved = false);
   // Stores only when the id is free. false: it was taken (nothing changed).
-  bool insert_new(std::string_view id, const ParsedDocument& doc, ExpireAt expire_at = {});
+  Result<bool> insert_new(std::string_view id, const ParsedDocument& doc, ExpireAt expire_at = {});
   // Appends the document's JSON (whole, or projected when `projection` is non-empty) to
   // out; false when there is no such document.
   bool get(std::string_view id, std::span<const std::vector<std::string>> projection,
@@ -71,6 +85,33 @@ class CollectionShard {
   // One bounded step of an on-demand compaction (until no block holds garbage).
   // true: more remains.
   bool compact_all_step();
+
+  // ---- indexes (see collection_indexes.h) ----
+  // Adds the index and backfills it from every document. A unique index's values are
+  // claimed in the registry; a clash returns kConstraintViolation (the caller then drops
+  // the index everywhere). REQUIRES: no index on the path yet.
+  Status create_index(CollectionIndexes::Definition definition);
+  bool drop_index(std::string_view path_text);
+  // Per index, in path order: {distinct keys, bytes} on this shard.
+  std::vector<DocIndexInfo> index_info() const;
+
+  // ---- queries (collection_query.cc) ----
+  struct FindRequest {
+    const Query* query = nullptr;
+    std::span<const std::vector<std::string>> projection;
+    const QueryPath* order_by = nullptr;  // nullptr: doc-number order
+    bool descending = false;
+    std::optional<std::uint64_t> keep;  // the first `keep` hits suffice (offset + limit)
+  };
+  struct Hit {
+    std::string id;
+    std::string json;
+    std::optional<SortValue> sort;  // order_by only; nullopt: the path is missing
+  };
+  // The matching documents (expired ones purged first), ordered by the request; at most
+  // `keep` of them.
+  void find(const FindRequest& request, std::vector<Hit>& out);
+  std::uint64_t count(const Query& query);
 
   // Live documents (expired ones are purged first).
   std::uint64_t doc_count();
@@ -100,6 +141,16 @@ class CollectionShard {
   // A bounded compaction step after a write that created `garbage_created` bytes of
   // garbage, when garbage passes the configured ratio.
   void maybe_compact(std::uint64_t garbage_created);
+  // Checks and claims `next`'s unique values for `id` (releasing what `previous` held).
+  // `expire_at`: the document's expiry after the write.
+  Status claim_unique(std::string_view id, const IndexedValues* previous, const IndexedValues& next,
+                      ExpireAt expire_at, bool reserved = false);
+  // After a TTL change: the registry's copy of the document's expiry.
+  void refresh_unique_expiry(DocNumber doc, ExpireAt expire_at);
+  void release_unique(std::string_view id, const IndexedValues& values);
+  // Appends the hit for `doc` (id and JSON) to out.
+  void append_hit(DocNumber doc, std::span<const std::vector<std::string>> projection,
+                  std::vector<Hit>& out) const;
 
   DocCollectionConfig config_;
   const core::Clock& clock_;
@@ -113,6 +164,15 @@ class CollectionShard {
   ExpiryTable expiry_table_;
   ExpiryQueue expiry_queue_;
   std::string scratch_;  // reused record buffer; its capacity counts in total_bytes
+  std::shared_ptr<UniqueRegistry> unique_;
+  CollectionIndexes indexes_;
+  // Reused per write: what the old and the new body give the indexes.
+  IndexedValues old_values_;
+  IndexedValues new_values_;
+  std::vector<UniqueRegistry::Claim> claims_;
+  std::string_view editing_id_;  // the document update() is editing, for its unique check
+  ExpireAt editing_expiry_;
+  EditCheck unique_check_;  // built once: claims new_values_ for editing_id_
 };
 
 // The id stored at the front of a record.

@@ -258,15 +258,25 @@ class Editor {
     return {};
   }
 
-  void commit(std::string& out) {
+  Status commit(std::string& out, const EditCheck* check) {
+    const std::size_t start = out.size();
     try {
       write_node(*root_, kRootPath, false, out);
+      // Both bodies are readable here: the new one holds its references, the removed
+      // values are not released yet. A failed check gives back what the new body took.
+      if (check != nullptr && *check) {
+        if (Status s = (*check)(std::string_view(out).substr(start)); !s.ok()) {
+          release_references(references_, dict_);
+          return s;
+        }
+      }
     } catch (...) {
       release_references(references_, dict_);
       throw;
     }
     for (const Removed& r : removed_) release(r.slot, r.field);
     for (PathId key : removed_keys_) dict_.release_path(key);
+    return {};
   }
 
  private:
@@ -853,11 +863,10 @@ thread_local std::vector<DictionaryReference> Editor::references_;
 }  // namespace
 
 Status apply_edits(std::string_view body, std::span<const EditOp> ops, Dictionary& dict,
-                   std::uint32_t max_depth, std::string& out) {
+                   std::uint32_t max_depth, std::string& out, const EditCheck* check) {
   Editor editor(body, dict, max_depth);
   KORA_RETURN_IF_ERROR(editor.plan(ops));
-  editor.commit(out);
-  return {};
+  return editor.commit(out, check);
 }
 
 }  // namespace kora::doc

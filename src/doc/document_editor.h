@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -42,11 +43,16 @@ struct EditOp {
   double double_delta = 0;  // finite
 };
 
-// Applies `ops` to `body` (a record body of `dict`) and writes the new body to `out`
-// (cleared first). On error: the failing op's Status with detail()->batch_index = its
-// position; `dict` is unchanged. Errors: kWrongType, kOutOfRange, kLimitExceeded (result
-// deeper than max_depth).
+// A last check of the new body before the edit is final (a unique index): called with the
+// new body while both it and the old body are readable (every reference of each still
+// held). A non-OK result undoes the edit's dictionary changes and is returned.
+using EditCheck = std::function<Status(std::string_view new_body)>;
+
+// Applies `ops` to `body` (a record body of `dict`) and appends the new body to `out`.
+// On error: the failing op's Status with detail()->batch_index = its position, or the
+// check's error; `dict` is unchanged (`out` holds garbage). Errors: kWrongType,
+// kOutOfRange, kLimitExceeded (result deeper than max_depth).
 Status apply_edits(std::string_view body, std::span<const EditOp> ops, Dictionary& dict,
-                   std::uint32_t max_depth, std::string& out);
+                   std::uint32_t max_depth, std::string& out, const EditCheck* check = nullptr);
 
 }  // namespace kora::doc

@@ -62,15 +62,15 @@
 
 #include "doc/memory.h"
 #include "doc/scalar_key.h"
+#include "kora/document.h"
 
 namespace kora::doc {
 
 using DocNumber = std::uint32_t;
 using Bitmap = ::Roaring;
 
-// The index types of API.md (kora::DocIndexType: kHash, kSorted, kArray, kUnique). Internal
-// until include/kora/document.h declares DocIndexType; then this becomes an alias of it.
-enum class FieldIndexType : std::uint8_t { kHash, kSorted, kArray, kUnique };
+// The index types of API.md.
+using FieldIndexType = kora::DocIndexType;
 
 // The heap a bitmap holds beyond sizeof(Bitmap): `bytes` as requested from malloc,
 // `heap_bytes` as glibc spent it (see the file comment). An empty bitmap holds nothing.

@@ -306,46 +306,49 @@ std::strong_ordering compare_sort_values(const SortValue& a, const SortValue& b)
   return a <=> b;
 }
 
-std::optional<SortValue> sort_value(const BoundPath& path, std::string_view body,
-                                    const Dictionary& dict) {
+std::optional<ValueRef> locate(const BoundPath& path, std::string_view body) {
   Located at;
   if (!resolve(path, reinterpret_cast<const std::uint8_t*>(body.data()), at)) return std::nullopt;
-  SortValue out;
-  const std::uint8_t* p = at.p;
-  switch (at.tag) {
-    case PackedTag::kNull:
-      break;
+  return ValueRef{at.tag, at.p};
+}
+
+ScalarKey scalar_key(ValueRef value, PathId field, const Dictionary& dict) {
+  const std::uint8_t* p = value.p;
+  switch (value.tag) {
     case PackedTag::kFalse:
     case PackedTag::kTrue:
-      out.scalar = ScalarKey::from_bool(at.tag == PackedTag::kTrue);
-      break;
+      return ScalarKey::from_bool(value.tag == PackedTag::kTrue);
     case PackedTag::kInt:
-      out.scalar = ScalarKey::from_int64(unzigzag(get_varint(p)));
-      break;
+      return ScalarKey::from_int64(unzigzag(get_varint(p)));
     case PackedTag::kUint:
-      out.scalar = ScalarKey::from_uint64(get_varint(p));
-      break;
+      return ScalarKey::from_uint64(get_varint(p));
     case PackedTag::kDouble:
-      out.scalar = ScalarKey::from_double(get_double(p));
-      break;
+      return ScalarKey::from_double(get_double(p));
     case PackedTag::kInlineString:
-      out.scalar = ScalarKey::from_string(inline_string(p));
-      break;
+      return ScalarKey::from_string(inline_string(p));
     case PackedTag::kTermString:
-      out.scalar =
-          ScalarKey::from_string(dict.term(path.field(), static_cast<TermId>(get_varint(p))));
-      break;
-    case PackedTag::kObject:
-    case PackedTag::kArray: {
-      out.kind = at.tag == PackedTag::kArray ? SortValue::Kind::kArray : SortValue::Kind::kObject;
-      const std::uint8_t* end = skip_value(at.tag, p);
-      decode_value(
-          at.tag,
-          std::string_view(reinterpret_cast<const char*>(p), static_cast<std::size_t>(end - p)),
-          path.field(), dict, out.json);
-      break;
-    }
+      return ScalarKey::from_string(dict.term(field, static_cast<TermId>(get_varint(p))));
+    default:
+      assert(value.tag == PackedTag::kNull);
+      return ScalarKey::null();
   }
+}
+
+std::optional<SortValue> sort_value(const BoundPath& path, std::string_view body,
+                                    const Dictionary& dict) {
+  const std::optional<ValueRef> at = locate(path, body);
+  if (!at) return std::nullopt;
+  SortValue out;
+  if (at->tag != PackedTag::kObject && at->tag != PackedTag::kArray) {
+    out.scalar = scalar_key(*at, path.field(), dict);
+    return out;
+  }
+  out.kind = at->tag == PackedTag::kArray ? SortValue::Kind::kArray : SortValue::Kind::kObject;
+  const std::uint8_t* end = skip_value(at->tag, at->p);
+  decode_value(
+      at->tag,
+      std::string_view(reinterpret_cast<const char*>(at->p), static_cast<std::size_t>(end - at->p)),
+      path.field(), dict, out.json);
   return out;
 }
 

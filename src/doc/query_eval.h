@@ -37,6 +37,8 @@
 #include <vector>
 
 #include "doc/dictionary.h"
+#include "doc/packed_codec.h"
+#include "doc/packed_format.h"
 #include "doc/query_ast.h"
 #include "doc/scalar_key.h"
 
@@ -98,6 +100,30 @@ BoundQuery bind_query(const Query& q, const Dictionary& dict);
 // `p != v` is NOT(p = v)). No allocation.
 bool matches(const BoundQuery& q, std::string_view body);
 
+// ---- reading values for the indexes -------------------------------------------------
+
+// A stored value in a body: its tag and its first byte (a container's length prefix).
+struct ValueRef {
+  PackedTag tag;
+  const std::uint8_t* p;
+};
+
+// The value at `path` in `body` (through objects only), or nullopt when it is missing.
+std::optional<ValueRef> locate(const BoundPath& path, std::string_view body);
+
+// The key of a stored scalar (REQUIRES: not an object or array). `field` is the field its
+// terms belong to: the path's final field, for array elements too.
+ScalarKey scalar_key(ValueRef value, PathId field, const Dictionary& dict);
+
+// f(ValueRef) for each element of the array at `array` (REQUIRES: tag kArray).
+template <class F>
+void for_each_element(ValueRef array, F&& f);
+
+// f(PathId) for every key path reachable from the root through objects only (the paths
+// WHERE can name), each once per body, parents before children.
+template <class F>
+void for_each_object_path(std::string_view body, F&& f);
+
 // ---- order_by ------------------------------------------------------------------------
 
 // The value at an order_by path, ordered by API.md's total order:
@@ -125,5 +151,41 @@ std::strong_ordering compare_sort_values(const SortValue& a, const SortValue& b)
 // for a long string, an array or an object.
 std::optional<SortValue> sort_value(const BoundPath& path, std::string_view body,
                                     const Dictionary& dict);
+
+namespace query_eval_internal {
+template <class F>
+void walk_object(const std::uint8_t* p, F& f) {
+  const packed::Node node = packed::open_node(true, p, kRootPath);
+  const std::uint8_t* ids = node.ids;
+  for (std::uint32_t i = 0; i < node.count; ++i) {
+    const auto id = static_cast<PathId>(packed::get_varint(ids));
+    f(id);
+    const PackedTag tag = packed::tag_at(node.tags, i);
+    if (tag == PackedTag::kObject) {
+      const std::uint8_t* inner = p;
+      packed::skip_varint(inner);  // the node's length
+      walk_object(inner, f);
+    }
+    p = packed::skip_value(tag, p);
+  }
+}
+}  // namespace query_eval_internal
+
+template <class F>
+void for_each_element(ValueRef array, F&& f) {
+  const std::uint8_t* p = array.p;
+  packed::skip_varint(p);  // the node's length
+  const packed::Node node = packed::open_node(false, p, kRootPath);
+  for (std::uint32_t i = 0; i < node.count; ++i) {
+    const PackedTag tag = packed::tag_at(node.tags, i);
+    f(ValueRef{tag, p});
+    p = packed::skip_value(tag, p);
+  }
+}
+
+template <class F>
+void for_each_object_path(std::string_view body, F&& f) {
+  query_eval_internal::walk_object(reinterpret_cast<const std::uint8_t*>(body.data()), f);
+}
 
 }  // namespace kora::doc

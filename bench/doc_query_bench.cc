@@ -1,0 +1,1075 @@
+// kora_doc_query_bench: doc_count / doc_find through the public kora::Database API on the
+// standard user documents (bench/user_docs.h, seed kSeed, ids "user:<n>"), against
+// baselines measured in the same binary and the same run:
+//   1. equality count on a hash index: doc_count("country = 'XX'") (the 20 countries in
+//      turn, about 5% each). Target <= 20 us a call.
+//   2. AND of two indexed equalities, count: "country = 'XX' AND active = true" (hash
+//      indexes on both; ~5% x ~80%) and "country = 'XX' AND city = '...'" (hash on city).
+//      Target <= 50 us. Baseline: CRoaring's Roaring::and_cardinality of the two equivalent
+//      bitmaps (doc number -> bit), built here from the same documents and run-optimized;
+//      the summary gives kora's time / CRoaring's time.
+//   3. doc_find of 10 by an indexed equality ("country = 'XX'", limit 10), documents
+//      included. Target <= 3 us.
+//   4. doc_find("", order_by "score", descending, limit 10): with a sorted index on score
+//      (target <= 5 us) and on a second collection holding the same documents and no
+//      index (target <= 63 ms, i.e. >= 10x faster than SQLite's full sort of 1M rows,
+//      0.63 s measured separately on this machine: kSqliteFullSortSeconds).
+//   5. an unindexed predicate scan, doc_count("score > 50.5 AND active = true") on the
+//      collection without indexes, in docs/s, wall clock (the engine runs it on every
+//      shard) and per core (/ shard_count). Baseline: a single-thread simdjson On-Demand
+//      scan over the same JSON texts (padded strings prepared up front, one reused
+//      parser) evaluating the same predicate. Target: kora >= 3x simdjson's docs/s.
+//   6. a naive store (one RapidJSON DOM per document, each in its own pool of 2.5x its
+//      JSON length, as in doc_bench.cc, here kept in a vector because it is only scanned)
+//      answering queries 1 (count), 2 (AND active), 3, 4 and 5 by scanning its documents.
+//
+// Verify before timing: at setup every query of every family is answered by the naive
+// store (the reference), the engine, and the baseline of that family (CRoaring bitmaps,
+// simdjson scan); every count must be the same; each find's 10 hits must be distinct ids
+// of documents that match, with the stored JSON equal in value to the source text; the
+// top-10 by score must be exactly the reference's ids in the reference's order (score
+// descending, ties by id ascending: at 1M documents ~100 hold 99.99, so the ties decide).
+// The engine's indexed answers are also compared with its unindexed ones (the same query
+// on the collection without indexes). A family that disagrees is not timed: its
+// benchmarks SkipWithError with the difference, and the exit status is 1. The timed loops
+// also compare every answer with the expected one.
+//
+//   build/release/bench/kora_doc_query_bench [--kora_docs=N] [--kora_shards=N]
+//
+// --kora_docs: documents (default 1,000,000), loaded in doc_mset batches of 1000 into
+// both collections before the indexes are created; --kora_shards: default
+// default_shard_count(). Single caller thread, wall-clock time. After the benchmarks main
+// prints a summary with each figure beside its target and the ratios.
+#include <benchmark/benchmark.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <initializer_list>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <roaring/roaring.hh>  // CRoaring 0.2: class ::Roaring
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "bench_util.h"
+#include "kora/kora.h"
+#include "user_docs.h"
+
+namespace {
+
+using kora_bench::fixed;
+using kora_bench::kUserCities;
+using kora_bench::kUserCountries;
+using kora_bench::rate;
+using kora_bench::SummaryReporter;
+using kora_bench::timed_rng;
+using kora_bench::XorShift64;
+
+constexpr std::uint64_t kSeed = 42;
+constexpr std::size_t kBatchDocs = 1000;        // documents per doc_mset
+constexpr double kMinTime = 0.5;                // seconds per benchmark run
+constexpr std::size_t kNaivePoolPercent = 250;  // as doc_bench.cc: one chunk holds a DOM
+// Hash indexes on country, city and active, a sorted index on score.
+constexpr std::string_view kIndexed = "users_indexed";
+// The same documents, no index.
+constexpr std::string_view kPlain = "users_plain";
+constexpr std::string_view kScanWhere = "score > 50.5 AND active = true";
+constexpr double kScanThreshold = 50.5;
+constexpr std::size_t kFindLimit = 10;
+constexpr std::size_t kTopN = 10;
+constexpr double kSqliteFullSortSeconds = 0.63;  // SQLite ORDER BY of 1M rows, measured apart
+
+std::uint32_t g_shard_count = 0;  // 0: default_shard_count()
+std::size_t g_docs = 1'000'000;   // --kora_docs
+
+// ---- RapidJSON (small adapters of doc_bench.cc's, which are not shared) --------------------
+
+using RjPool = rapidjson::MemoryPoolAllocator<rapidjson::CrtAllocator>;
+using RjValue = rapidjson::GenericValue<rapidjson::UTF8<>, RjPool>;
+using RjDocument = rapidjson::GenericDocument<rapidjson::UTF8<>, RjPool, rapidjson::CrtAllocator>;
+using RjWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+constexpr unsigned kRjParseFlags = rapidjson::kParseFullPrecisionFlag;
+
+rapidjson::CrtAllocator g_crt;  // shared base allocator of every pool (stateless)
+
+// true: both texts are valid JSON with the same value (member order ignored).
+bool same_value(std::string_view a, std::string_view b) {
+  rapidjson::Document va;
+  rapidjson::Document vb;
+  va.Parse<kRjParseFlags>(a.data(), a.size());
+  vb.Parse<kRjParseFlags>(b.data(), b.size());
+  return !va.HasParseError() && !vb.HasParseError() && va == vb;
+}
+
+std::string_view view(const RjValue& s) { return {s.GetString(), s.GetStringLength()}; }
+
+// The member `key` of an object (what FindMember does, without needing a key Value).
+const RjValue* member(const RjValue& object, std::string_view key) {
+  for (auto m = object.MemberBegin(); m != object.MemberEnd(); ++m) {
+    if (view(m->name) == key) return &m->value;
+  }
+  return nullptr;
+}
+
+bool string_is(const RjValue& object, std::string_view key, std::string_view value) {
+  const RjValue* v = member(object, key);
+  return v != nullptr && v->IsString() && view(*v) == value;
+}
+
+bool is_true(const RjValue& object, std::string_view key) {
+  const RjValue* v = member(object, key);
+  return v != nullptr && v->IsTrue();
+}
+
+// ---- Baseline: a RapidJSON DOM per document, answering by scanning ----------------------------
+
+struct NaiveHit {
+  std::string id;
+  std::string json;
+};
+
+class NaiveStore {
+ public:
+  struct Entry {
+    explicit Entry(std::size_t chunk_bytes) : pool(chunk_bytes, &g_crt) {}
+    RjPool pool;  // this document's own pool
+    RjValue root;
+  };
+
+  // Appends a document. false: not a JSON object.
+  bool add(std::string_view id, std::string_view json) {
+    auto entry = std::make_unique<Entry>(json.size() * kNaivePoolPercent / 100);
+    {
+      RjDocument doc(&entry->pool, 1024, &g_crt);
+      doc.Parse<kRjParseFlags>(json.data(), json.size());
+      if (doc.HasParseError() || !doc.IsObject()) return false;
+      entry->root.Swap(doc);  // the values stay in entry->pool
+    }
+    ids_.emplace_back(id);
+    entries_.push_back(std::move(entry));
+    return true;
+  }
+
+  std::size_t size() const { return entries_.size(); }
+  const std::string& id(std::size_t i) const { return ids_[i]; }
+  const RjValue& root(std::size_t i) const { return entries_[i]->root; }
+
+  // country = c
+  std::uint64_t count_eq(std::string_view country) const {
+    std::uint64_t n = 0;
+    for (const auto& e : entries_) n += string_is(e->root, "country", country);
+    return n;
+  }
+  // country = c AND active = true
+  std::uint64_t count_and_active(std::string_view country) const {
+    std::uint64_t n = 0;
+    for (const auto& e : entries_) {
+      n += string_is(e->root, "country", country) && is_true(e->root, "active");
+    }
+    return n;
+  }
+  // country = c AND city = k
+  std::uint64_t count_and_city(std::string_view country, std::string_view city) const {
+    std::uint64_t n = 0;
+    for (const auto& e : entries_) {
+      n += string_is(e->root, "country", country) && string_is(e->root, "city", city);
+    }
+    return n;
+  }
+  // score > 50.5 AND active = true (a number compared by value; active must be true).
+  std::uint64_t count_scan() const {
+    std::uint64_t n = 0;
+    for (const auto& e : entries_) {
+      if (!is_true(e->root, "active")) continue;
+      const RjValue* s = member(e->root, "score");
+      n += s != nullptr && s->IsNumber() && s->GetDouble() > kScanThreshold;
+    }
+    return n;
+  }
+  // The first `limit` documents (store order) with country = c, serialized.
+  std::vector<NaiveHit> find_eq(std::string_view country, std::size_t limit) {
+    std::vector<NaiveHit> hits;
+    for (std::size_t i = 0; i < entries_.size() && hits.size() < limit; ++i) {
+      if (!string_is(entries_[i]->root, "country", country)) continue;
+      buffer_.Clear();
+      writer_.Reset(buffer_);
+      entries_[i]->root.Accept(writer_);
+      hits.push_back({ids_[i], std::string(buffer_.GetString(), buffer_.GetSize())});
+    }
+    return hits;
+  }
+  // Indexes of the top k documents by score descending, ties by id ascending (bytewise),
+  // as the engine orders them. Every standard document holds a number score, so the
+  // cross-type order and "missing last" do not arise.
+  std::vector<std::size_t> top_score(std::size_t k) const {
+    struct Ranked {
+      double score;
+      std::size_t index;
+    };
+    const auto before = [&](const Ranked& a, const Ranked& b) {
+      return a.score > b.score || (a.score == b.score && ids_[a.index] < ids_[b.index]);
+    };
+    std::vector<Ranked> best;
+    best.reserve(k + 1);
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      const RjValue* s = member(entries_[i]->root, "score");
+      if (s == nullptr || !s->IsNumber()) continue;
+      const Ranked r{s->GetDouble(), i};
+      if (best.size() == k && (r.score < best.back().score || !before(r, best.back()))) continue;
+      best.insert(std::upper_bound(best.begin(), best.end(), r, before), r);
+      if (best.size() > k) best.pop_back();
+    }
+    std::vector<std::size_t> out;
+    for (const Ranked& r : best) out.push_back(r.index);
+    return out;
+  }
+
+ private:
+  std::vector<std::string> ids_;
+  std::vector<std::unique_ptr<Entry>> entries_;
+  rapidjson::StringBuffer buffer_;
+  RjWriter writer_{buffer_, &g_crt};
+};
+
+// ---- Baseline: simdjson On-Demand scan --------------------------------------------------------
+
+// score > 50.5 AND active = true over every text; nullopt on a parse error. A missing field
+// or one of another type does not match (as in the engine).
+std::optional<std::uint64_t> simdjson_scan_count(simdjson::ondemand::parser& parser,
+                                                 const std::vector<simdjson::padded_string>& docs) {
+  std::uint64_t n = 0;
+  for (const simdjson::padded_string& text : docs) {
+    simdjson::ondemand::document doc;
+    if (parser.iterate(text).get(doc) != simdjson::SUCCESS) return std::nullopt;
+    bool active = false;
+    const simdjson::error_code a = doc["active"].get_bool().get(active);
+    if (a == simdjson::NO_SUCH_FIELD || a == simdjson::INCORRECT_TYPE) continue;
+    if (a != simdjson::SUCCESS) return std::nullopt;
+    if (!active) continue;
+    double score = 0;
+    const simdjson::error_code s = doc["score"].get_double().get(score);
+    if (s == simdjson::NO_SUCH_FIELD || s == simdjson::INCORRECT_TYPE) continue;
+    if (s != simdjson::SUCCESS) return std::nullopt;
+    n += score > kScanThreshold;
+  }
+  return n;
+}
+
+// ---- Fixture ------------------------------------------------------------------------------
+
+struct CountQuery {
+  std::string where;
+  std::size_t country;         // index into kUserCountries
+  std::size_t city;            // index into kUserCities (AND-city queries only)
+  std::uint64_t expected = 0;  // the naive store's answer
+};
+
+// Check families: a benchmark runs only if every family it depends on agreed.
+constexpr std::string_view kCheckEq = "equality count";
+constexpr std::string_view kCheckAndActive = "AND active count";
+constexpr std::string_view kCheckAndCity = "AND city count";
+constexpr std::string_view kCheckRoaring = "CRoaring and_cardinality";
+constexpr std::string_view kCheckFind = "find 10 by equality";
+constexpr std::string_view kCheckTopIndexed = "top 10 by score, sorted index";
+constexpr std::string_view kCheckTopPlain = "top 10 by score, no index";
+constexpr std::string_view kCheckScan = "unindexed scan count";
+constexpr std::string_view kCheckSimdjson = "simdjson scan count";
+
+struct Fixture {
+  std::size_t n = 0;
+  std::vector<std::string> ids;
+  std::vector<std::string> docs;
+  std::vector<simdjson::padded_string> padded;
+  std::uint64_t raw_bytes = 0;
+  NaiveStore naive;
+  std::vector<Roaring> country_bitmaps;  // by kUserCountries index
+  std::vector<Roaring> city_bitmaps;     // by kUserCities index
+  Roaring active_bitmap;
+  std::unique_ptr<kora::Database> db;
+
+  std::vector<CountQuery> eq;          // country = c, one per country
+  std::vector<CountQuery> and_active;  // country = c AND active = true
+  std::vector<CountQuery> and_city;    // country = c AND city = k, one per city
+  std::uint64_t scan_expected = 0;
+  std::vector<std::string> top_ids;  // the reference top 10, in order
+  kora::DocFindOptions find_options;
+  kora::DocFindOptions top_options;
+
+  double load_seconds = 0;   // doc_mset of both collections
+  double index_seconds = 0;  // doc_create_index of the four indexes
+  std::uint64_t index_bytes = 0;
+  std::size_t find_identical = 0;  // find hits whose JSON is byte-identical to the source
+  std::size_t find_checked = 0;
+
+  std::string error;                                       // setup failed
+  std::map<std::string_view, std::string> check_failures;  // family -> what differed
+};
+
+std::unique_ptr<Fixture> g_fixture;
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+std::string quoted(std::string_view s) {
+  std::string out = "'";
+  out.append(s);
+  out.push_back('\'');
+  return out;
+}
+
+std::optional<std::size_t> doc_index(std::string_view id, std::size_t n) {
+  constexpr std::string_view kPrefix = "user:";
+  if (id.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  id.remove_prefix(kPrefix.size());
+  std::size_t i = 0;
+  const auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), i);
+  if (ec != std::errc() || end != id.data() + id.size() || i >= n) return std::nullopt;
+  return i;
+}
+
+std::string kora_load(kora::Database& db, std::string_view collection, const Fixture& f) {
+  std::vector<kora::DocEntry> entries;
+  entries.reserve(kBatchDocs);
+  for (std::size_t start = 0; start < f.n; start += kBatchDocs) {
+    entries.clear();
+    for (std::size_t i = start; i < std::min(f.n, start + kBatchDocs); ++i) {
+      entries.push_back(kora::DocEntry{f.ids[i], f.docs[i]});
+    }
+    auto r = db.doc_mset(collection, entries);
+    if (!r.ok()) return "doc_mset: " + r.error().to_string();
+    if (r->size() != entries.size()) return "doc_mset: wrong number of results";
+  }
+  return {};
+}
+
+std::string build_stores(Fixture& f) {
+  f.ids = kora_bench::make_user_doc_ids(f.n);
+  f.docs = kora_bench::make_user_docs(f.n, kSeed);
+  f.padded.reserve(f.n);
+  for (const std::string& d : f.docs) {
+    f.raw_bytes += d.size();
+    f.padded.emplace_back(std::string_view(d));
+  }
+  for (std::size_t i = 0; i < f.n; ++i) {
+    if (!f.naive.add(f.ids[i], f.docs[i])) return "naive store refused " + f.ids[i];
+  }
+
+  // CRoaring bitmaps of doc numbers, from the naive DOMs.
+  std::unordered_map<std::string_view, std::size_t> country_of, city_of;
+  for (std::size_t c = 0; c < kUserCountries.size(); ++c) country_of[kUserCountries[c]] = c;
+  for (std::size_t k = 0; k < kUserCities.size(); ++k) city_of[kUserCities[k].name] = k;
+  f.country_bitmaps.resize(kUserCountries.size());
+  f.city_bitmaps.resize(kUserCities.size());
+  for (std::size_t i = 0; i < f.n; ++i) {
+    const RjValue& root = f.naive.root(i);
+    const auto bit = static_cast<std::uint32_t>(i);
+    const RjValue* country = member(root, "country");
+    const RjValue* city = member(root, "city");
+    if (country == nullptr || !country->IsString() || !country_of.contains(view(*country)) ||
+        city == nullptr || !city->IsString() || !city_of.contains(view(*city))) {
+      return "document " + f.ids[i] + " has no known country / city";
+    }
+    f.country_bitmaps[country_of[view(*country)]].add(bit);
+    f.city_bitmaps[city_of[view(*city)]].add(bit);
+    if (is_true(root, "active")) f.active_bitmap.add(bit);
+  }
+  const auto compact = [](Roaring& b) {
+    b.runOptimize();
+    b.shrinkToFit();
+  };
+  for (Roaring& b : f.country_bitmaps) compact(b);
+  for (Roaring& b : f.city_bitmaps) compact(b);
+  compact(f.active_bitmap);
+
+  kora::Config config;
+  if (g_shard_count != 0) config.shard_count = g_shard_count;
+  auto opened = kora::Database::open(config);
+  if (!opened.ok()) return "Database::open: " + opened.error().to_string();
+  f.db = std::move(opened).value();
+  for (std::string_view c : {kIndexed, kPlain}) {
+    if (kora::Status s = f.db->doc_create_collection(c); !s.ok()) {
+      return "doc_create_collection: " + s.to_string();
+    }
+  }
+  auto t0 = Clock::now();
+  for (std::string_view c : {kIndexed, kPlain}) {
+    if (std::string e = kora_load(*f.db, c, f); !e.empty()) return std::string(c) + ": " + e;
+  }
+  f.load_seconds = since(t0);
+  t0 = Clock::now();
+  const std::pair<std::string_view, kora::DocIndexType> indexes[] = {
+      {"country", kora::DocIndexType::kHash},
+      {"city", kora::DocIndexType::kHash},
+      {"active", kora::DocIndexType::kHash},
+      {"score", kora::DocIndexType::kSorted}};
+  for (const auto& [path, type] : indexes) {
+    if (kora::Status s = f.db->doc_create_index(kIndexed, path, type); !s.ok()) {
+      return "doc_create_index(" + std::string(path) + "): " + s.to_string();
+    }
+  }
+  f.index_seconds = since(t0);
+  if (auto info = f.db->doc_storage_info(kIndexed); info.ok()) f.index_bytes = info->index_bytes;
+  return {};
+}
+
+void build_queries(Fixture& f) {
+  for (std::size_t c = 0; c < kUserCountries.size(); ++c) {
+    const std::string country = quoted(kUserCountries[c]);
+    f.eq.push_back({"country = " + country, c, 0});
+    f.eq.back().expected = f.naive.count_eq(kUserCountries[c]);
+    f.and_active.push_back({"country = " + country + " AND active = true", c, 0});
+    f.and_active.back().expected = f.naive.count_and_active(kUserCountries[c]);
+  }
+  for (std::size_t k = 0; k < kUserCities.size(); ++k) {
+    const std::size_t c = kUserCities[k].country;
+    f.and_city.push_back(
+        {"country = " + quoted(kUserCountries[c]) + " AND city = " + quoted(kUserCities[k].name), c,
+         k});
+    f.and_city.back().expected = f.naive.count_and_city(kUserCountries[c], kUserCities[k].name);
+  }
+  f.scan_expected = f.naive.count_scan();
+  for (std::size_t i : f.naive.top_score(kTopN)) f.top_ids.push_back(f.ids[i]);
+  f.find_options.limit = kFindLimit;
+  f.top_options.limit = kTopN;
+  f.top_options.order_by = "score";
+  f.top_options.descending = true;
+}
+
+// Empty, or what the engine's count for `q` on `collection` got wrong.
+std::string check_count(Fixture& f, std::string_view collection, const CountQuery& q) {
+  auto r = f.db->doc_count(collection, q.where);
+  if (!r.ok()) return "doc_count(" + q.where + "): " + r.error().to_string();
+  if (*r != q.expected) {
+    return "doc_count(" + std::string(collection) + ", " + q.where + ") = " + std::to_string(*r) +
+           ", the naive scan counts " + std::to_string(q.expected);
+  }
+  return {};
+}
+
+std::string check_counts(Fixture& f, const std::vector<CountQuery>& queries) {
+  for (const CountQuery& q : queries) {
+    if (std::string e = check_count(f, kIndexed, q); !e.empty()) return e;
+  }
+  // The unindexed path must agree too (two queries: each is a full scan).
+  for (std::size_t k = 0; k < std::min<std::size_t>(2, queries.size()); ++k) {
+    if (std::string e = check_count(f, kPlain, queries[k]); !e.empty()) return e;
+  }
+  return {};
+}
+
+std::string check_roaring(const Fixture& f) {
+  for (const CountQuery& q : f.and_active) {
+    const std::uint64_t n = f.country_bitmaps[q.country].and_cardinality(f.active_bitmap);
+    if (n != q.expected) {
+      return "CRoaring (" + q.where + ") = " + std::to_string(n) + ", naive " +
+             std::to_string(q.expected);
+    }
+  }
+  for (const CountQuery& q : f.and_city) {
+    const std::uint64_t n = f.country_bitmaps[q.country].and_cardinality(f.city_bitmaps[q.city]);
+    if (n != q.expected) {
+      return "CRoaring (" + q.where + ") = " + std::to_string(n) + ", naive " +
+             std::to_string(q.expected);
+    }
+  }
+  return {};
+}
+
+// One find of 10 on `collection`: distinct ids of matching documents, JSON equal in value
+// to the source.
+std::string check_find_one(Fixture& f, std::string_view collection, const CountQuery& q) {
+  const std::string call = "doc_find(" + std::string(collection) + ", " + q.where + ", limit 10)";
+  auto r = f.db->doc_find(collection, q.where, f.find_options);
+  if (!r.ok()) return call + ": " + r.error().to_string();
+  const std::size_t want = std::min<std::uint64_t>(kFindLimit, q.expected);
+  if (r->size() != want) {
+    return call + " returned " + std::to_string(r->size()) + " hits, expected " +
+           std::to_string(want);
+  }
+  std::unordered_set<std::string_view> seen;
+  for (const kora::DocHit& hit : *r) {
+    const auto i = doc_index(hit.id, f.n);
+    if (!i) return call + " returned an unknown id " + hit.id;
+    if (!seen.insert(hit.id).second) return call + " returned " + hit.id + " twice";
+    if (!string_is(f.naive.root(*i), "country", kUserCountries[q.country])) {
+      return call + " returned " + hit.id + ", which does not match: " + f.docs[*i];
+    }
+    if (!same_value(hit.json, f.docs[*i])) {
+      return call + " returned for " + hit.id + ": " + hit.json + ", stored: " + f.docs[*i];
+    }
+    f.find_identical += hit.json == f.docs[*i];
+    ++f.find_checked;
+  }
+  return {};
+}
+
+std::string check_find(Fixture& f) {
+  for (std::size_t k = 0; k < f.eq.size(); ++k) {
+    const CountQuery& q = f.eq[k];
+    if (std::string e = check_find_one(f, kIndexed, q); !e.empty()) return e;
+    if (k < 2) {  // the unindexed path too
+      if (std::string e = check_find_one(f, kPlain, q); !e.empty()) return e;
+    }
+    // The naive baseline answers with matching documents too.
+    const std::vector<NaiveHit> hits = f.naive.find_eq(kUserCountries[q.country], kFindLimit);
+    if (hits.size() != std::min<std::uint64_t>(kFindLimit, q.expected)) {
+      return "naive find(" + q.where + ") returned " + std::to_string(hits.size()) + " hits";
+    }
+    for (const NaiveHit& hit : hits) {
+      const auto i = doc_index(hit.id, f.n);
+      if (!i || !string_is(f.naive.root(*i), "country", kUserCountries[q.country]) ||
+          !same_value(hit.json, f.docs[*i])) {
+        return "naive find(" + q.where + ") returned " + hit.id + ": " + hit.json;
+      }
+    }
+  }
+  return {};
+}
+
+std::string check_top(Fixture& f, std::string_view collection) {
+  auto r = f.db->doc_find(collection, "", f.top_options);
+  if (!r.ok()) return "doc_find(order_by score desc): " + r.error().to_string();
+  std::string got;
+  std::string want;
+  for (const kora::DocHit& hit : *r) got += hit.id + " ";
+  for (const std::string& id : f.top_ids) want += id + " ";
+  if (got != want) {
+    return "doc_find(" + std::string(collection) + ", order_by score desc, limit 10) ids: " + got +
+           "; expected (score desc, id asc): " + want;
+  }
+  for (const kora::DocHit& hit : *r) {
+    const auto i = doc_index(hit.id, f.n);
+    if (!i || !same_value(hit.json, f.docs[*i])) {
+      return "doc_find(order_by score) returned for " + hit.id + ": " + hit.json;
+    }
+  }
+  return {};
+}
+
+std::string check_scan(Fixture& f) {
+  for (std::string_view c : {kPlain, kIndexed}) {
+    auto r = f.db->doc_count(c, kScanWhere);
+    if (!r.ok()) return "doc_count(" + std::string(kScanWhere) + "): " + r.error().to_string();
+    if (*r != f.scan_expected) {
+      return "doc_count(" + std::string(c) + ", " + std::string(kScanWhere) +
+             ") = " + std::to_string(*r) + ", the naive scan counts " +
+             std::to_string(f.scan_expected);
+    }
+  }
+  auto all = f.db->doc_count(kPlain, "");
+  if (!all.ok() || *all != f.n) {
+    return "doc_count(\"\") = " + (all.ok() ? std::to_string(*all) : all.error().to_string()) +
+           ", expected " + std::to_string(f.n);
+  }
+  return {};
+}
+
+std::string check_simdjson(const Fixture& f) {
+  simdjson::ondemand::parser parser;
+  const std::optional<std::uint64_t> n = simdjson_scan_count(parser, f.padded);
+  if (!n) return "simdjson scan failed to parse";
+  if (*n != f.scan_expected) {
+    return "simdjson scan counts " + std::to_string(*n) + ", the naive scan " +
+           std::to_string(f.scan_expected);
+  }
+  return {};
+}
+
+Fixture& fixture() {
+  if (g_fixture) return *g_fixture;
+  auto f = std::make_unique<Fixture>();
+  f->n = g_docs;
+  const auto t0 = Clock::now();
+  std::fprintf(stderr, "setup: %zu documents, two collections, naive store, bitmaps...\n", f->n);
+  f->error = build_stores(*f);
+  if (f->error.empty()) {
+    std::fprintf(stderr, "setup: kora doc_mset of 2 x %zu docs %.2f s, 4 indexes %.2f s\n", f->n,
+                 f->load_seconds, f->index_seconds);
+    build_queries(*f);
+    const std::pair<std::string_view, std::string> checks[] = {
+        {kCheckEq, check_counts(*f, f->eq)},
+        {kCheckAndActive, check_counts(*f, f->and_active)},
+        {kCheckAndCity, check_counts(*f, f->and_city)},
+        {kCheckRoaring, check_roaring(*f)},
+        {kCheckFind, check_find(*f)},
+        {kCheckTopIndexed, check_top(*f, kIndexed)},
+        {kCheckTopPlain, check_top(*f, kPlain)},
+        {kCheckScan, check_scan(*f)},
+        {kCheckSimdjson, check_simdjson(*f)},
+    };
+    for (const auto& [family, failure] : checks) {
+      if (failure.empty()) continue;
+      f->check_failures[family] = failure;
+      std::fprintf(stderr, "CHECK FAILED (%.*s): %s\n", static_cast<int>(family.size()),
+                   family.data(), failure.c_str());
+    }
+  } else {
+    std::fprintf(stderr, "setup failed: %s\n", f->error.c_str());
+  }
+  std::fprintf(stderr, "setup: done in %.1f s\n", since(t0));
+  g_fixture = std::move(f);
+  return *g_fixture;
+}
+
+// The fixture, or nullptr (after SkipWithError) when setup failed or a family the
+// benchmark depends on gave a different answer somewhere.
+Fixture* prepare(benchmark::State& state, std::initializer_list<std::string_view> families) {
+  Fixture& f = fixture();
+  if (!f.error.empty()) {
+    state.SkipWithError(("setup: " + f.error).c_str());
+    return nullptr;
+  }
+  for (std::string_view family : families) {
+    auto it = f.check_failures.find(family);
+    if (it != f.check_failures.end()) {
+      state.SkipWithError((std::string(family) + ": " + it->second).c_str());
+      return nullptr;
+    }
+  }
+  return &f;
+}
+
+// ---- Benchmarks ---------------------------------------------------------------------------
+
+// kora doc_count on the indexed collection, the queries of one family in timed_rng order
+// (the baselines of the family draw the same sequence).
+void kora_count_loop(benchmark::State& state, std::string_view family,
+                     std::vector<CountQuery> Fixture::*queries) {
+  Fixture* f = prepare(state, {family});
+  if (f == nullptr) return;
+  const std::vector<CountQuery>& qs = f->*queries;
+  const auto n = static_cast<std::uint32_t>(qs.size());
+  XorShift64 rng = timed_rng(0);
+  std::int64_t bad = 0;
+  for (auto _ : state) {
+    const CountQuery& q = qs[rng.index(n)];
+    auto r = f->db->doc_count(kIndexed, q.where);
+    bad += !r.ok() || *r != q.expected;
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetItemsProcessed(state.iterations());
+  if (bad != 0) state.SkipWithError("kora doc_count failed or miscounted in the timed loop");
+}
+
+void BM_KoraCountEq(benchmark::State& state) { kora_count_loop(state, kCheckEq, &Fixture::eq); }
+void BM_KoraCountAndActive(benchmark::State& state) {
+  kora_count_loop(state, kCheckAndActive, &Fixture::and_active);
+}
+void BM_KoraCountAndCity(benchmark::State& state) {
+  kora_count_loop(state, kCheckAndCity, &Fixture::and_city);
+}
+
+void BM_RoaringAndActive(benchmark::State& state) {
+  Fixture* f = prepare(state, {kCheckRoaring});
+  if (f == nullptr) return;
+  const auto n = static_cast<std::uint32_t>(f->and_active.size());
+  XorShift64 rng = timed_rng(0);
+  std::int64_t bad = 0;
+  for (auto _ : state) {
+    const CountQuery& q = f->and_active[rng.index(n)];
+    const std::uint64_t c = f->country_bitmaps[q.country].and_cardinality(f->active_bitmap);
+    bad += c != q.expected;
+    benchmark::DoNotOptimize(c);
+  }
+  state.SetItemsProcessed(state.iterations());
+  if (bad != 0) state.SkipWithError("CRoaring miscounted in the timed loop");
+}
+
+void BM_RoaringAndCity(benchmark::State& state) {
+  Fixture* f = prepare(state, {kCheckRoaring});
+  if (f == nullptr) return;
+  const auto n = static_cast<std::uint32_t>(f->and_city.size());
+  XorShift64 rng = timed_rng(0);
+  std::int64_t bad = 0;
+  for (auto _ : state) {
+    const CountQuery& q = f->and_city[rng.index(n)];
+    const std::uint64_t c = f->country_bitmaps[q.country].and_cardinality(f->city_bitmaps[q.city]);
+    bad += c != q.expected;
+    benchmark::DoNotOptimize(c);
+  }
+  state.SetItemsProcessed(state.iterations());
+  if (bad != 0) state.SkipWithError("CRoaring miscounted in the timed loop");
+}
+
+void BM_NaiveCountEq(benchmark::State& state) {
+  Fixture* f = prepare(state, {});
+  if (f == nullptr) return;
+  const auto n = static_cast<std::uint32_t>(f->eq.size());
+  XorShift64 rng = timed_rng(0);
+  std::int64_t bad = 0;
+  for (auto _ : state) {
+    const CountQuery& q = f->eq[rng.index(n)];
+    const std::uint64_t c = f->naive.count_eq(kUserCountries[q.country]);
+    bad += c != q.expected;
+    benchmark::DoNotOptimize(c);
+  }
+  state.SetItemsProcessed(state.iterations());
+  if (bad != 0) state.SkipWithError("naive miscounted in the timed loop");
+}
+
+void BM_NaiveCountAndActive(benchmark::State& state) {
+  Fixture* f = prepare(state, {});
+  if (f == nullptr) return;
+  const auto n = static_cast<std::uint32_t>(f->and_active.size());
+  XorShift64 rng = timed_rng(0);
+  std::int64_t bad = 0;
+  for (auto _ : state) {
+    const CountQuery& q = f->and_active[rng.index(n)];
+    const std::uint64_t c = f->naive.count_and_active(kUserCountries[q.country]);
+    bad += c != q.expected;
+    benchmark::DoNotOptimize(c);
+  }
+  state.SetItemsProcessed(state.iterations());
+  if (bad != 0) state.SkipWithError("naive miscounted in the timed loop");
+}
+
+void BM_KoraFindEq10(benchmark::State& state) {
+  Fixture* f = prepare(state, {kCheckFind});
+  if (f == nullptr) return;
+  const auto n = static_cast<std::uint32_t>(f->eq.size());
+  XorShift64 rng = timed_rng(0);
+  std::int64_t bad = 0;
+  for (auto _ : state) {
+    const CountQuery& q = f->eq[rng.index(n)];
+    auto r = f->db->doc_find(kIndexed, q.where, f->find_options);
+    bad += !r.ok() || r->size() != std::min<std::uint64_t>(kFindLimit, q.expected);
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetItemsProcessed(state.iterations());
+  if (bad != 0) state.SkipWithError("kora doc_find failed or short in the timed loop");
+}
+
+void BM_NaiveFindEq10(benchmark::State& state) {
+  Fixture* f = prepare(state, {kCheckFind});
+  if (f == nullptr) return;
+  const auto n = static_cast<std::uint32_t>(f->eq.size());
+  XorShift64 rng = timed_rng(0);
+  std::int64_t bad = 0;
+  for (auto _ : state) {
+    const CountQuery& q = f->eq[rng.index(n)];
+    auto r = f->naive.find_eq(kUserCountries[q.country], kFindLimit);
+    bad += r.size() != std::min<std::uint64_t>(kFindLimit, q.expected);
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetItemsProcessed(state.iterations());
+  if (bad != 0) state.SkipWithError("naive find short in the timed loop");
+}
+
+void kora_top_loop(benchmark::State& state, std::string_view family, std::string_view collection) {
+  Fixture* f = prepare(state, {family});
+  if (f == nullptr) return;
+  std::int64_t bad = 0;
+  for (auto _ : state) {
+    auto r = f->db->doc_find(collection, "", f->top_options);
+    bad += !r.ok() || r->size() != f->top_ids.size() || r->front().id != f->top_ids.front();
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetItemsProcessed(state.iterations());
+  if (bad != 0) state.SkipWithError("kora doc_find order_by gave another answer in the loop");
+}
+
+void BM_KoraTop10ScoreIndexed(benchmark::State& state) {
+  kora_top_loop(state, kCheckTopIndexed, kIndexed);
+}
+void BM_KoraTop10ScoreNoIndex(benchmark::State& state) {
+  kora_top_loop(state, kCheckTopPlain, kPlain);
+}
+
+void BM_NaiveTop10Score(benchmark::State& state) {
+  Fixture* f = prepare(state, {});
+  if (f == nullptr) return;
+  std::int64_t bad = 0;
+  for (auto _ : state) {
+    auto top = f->naive.top_score(kTopN);
+    bad += top.size() != f->top_ids.size();
+    benchmark::DoNotOptimize(top);
+  }
+  state.SetItemsProcessed(state.iterations());
+  if (bad != 0) state.SkipWithError("naive top-10 short in the loop");
+}
+
+// Scans: items are calls; docs_per_second counts the documents each call examined.
+void set_scan_counters(benchmark::State& state, const Fixture& f) {
+  state.SetItemsProcessed(state.iterations());
+  state.counters["docs_per_second"] =
+      benchmark::Counter(static_cast<double>(f.n) * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate);
+}
+
+void BM_KoraScanCount(benchmark::State& state) {
+  Fixture* f = prepare(state, {kCheckScan});
+  if (f == nullptr) return;
+  std::int64_t bad = 0;
+  for (auto _ : state) {
+    auto r = f->db->doc_count(kPlain, kScanWhere);
+    bad += !r.ok() || *r != f->scan_expected;
+    benchmark::DoNotOptimize(r);
+  }
+  set_scan_counters(state, *f);
+  if (bad != 0) state.SkipWithError("kora doc_count failed or miscounted in the timed loop");
+}
+
+void BM_SimdjsonScanCount(benchmark::State& state) {
+  Fixture* f = prepare(state, {kCheckSimdjson});
+  if (f == nullptr) return;
+  simdjson::ondemand::parser parser;  // reused
+  std::int64_t bad = 0;
+  for (auto _ : state) {
+    const std::optional<std::uint64_t> n = simdjson_scan_count(parser, f->padded);
+    bad += !n || *n != f->scan_expected;
+    benchmark::DoNotOptimize(n);
+  }
+  set_scan_counters(state, *f);
+  if (bad != 0) state.SkipWithError("simdjson scan miscounted in the timed loop");
+}
+
+void BM_NaiveScanCount(benchmark::State& state) {
+  Fixture* f = prepare(state, {});
+  if (f == nullptr) return;
+  std::int64_t bad = 0;
+  for (auto _ : state) {
+    const std::uint64_t n = f->naive.count_scan();
+    bad += n != f->scan_expected;
+    benchmark::DoNotOptimize(n);
+  }
+  set_scan_counters(state, *f);
+  if (bad != 0) state.SkipWithError("naive scan miscounted in the timed loop");
+}
+
+// Wall-clock time: the engine's calls fan out to every shard.
+BENCHMARK(BM_KoraCountEq)->MinTime(kMinTime)->UseRealTime();
+BENCHMARK(BM_NaiveCountEq)->MinTime(kMinTime)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_KoraCountAndActive)->MinTime(kMinTime)->UseRealTime();
+BENCHMARK(BM_RoaringAndActive)->MinTime(kMinTime)->UseRealTime();
+BENCHMARK(BM_NaiveCountAndActive)->MinTime(kMinTime)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_KoraCountAndCity)->MinTime(kMinTime)->UseRealTime();
+BENCHMARK(BM_RoaringAndCity)->MinTime(kMinTime)->UseRealTime();
+BENCHMARK(BM_KoraFindEq10)->MinTime(kMinTime)->UseRealTime();
+BENCHMARK(BM_NaiveFindEq10)->MinTime(kMinTime)->UseRealTime();
+BENCHMARK(BM_KoraTop10ScoreIndexed)->MinTime(kMinTime)->UseRealTime();
+BENCHMARK(BM_KoraTop10ScoreNoIndex)
+    ->MinTime(kMinTime)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_NaiveTop10Score)->MinTime(kMinTime)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_KoraScanCount)->MinTime(kMinTime)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SimdjsonScanCount)->MinTime(kMinTime)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_NaiveScanCount)->MinTime(kMinTime)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// ---- Summary ---------------------------------------------------------------------------
+
+std::string met(bool ok) { return ok ? "met" : "NOT met"; }
+
+// Seconds per call, in a readable unit.
+std::string per_call(double seconds) {
+  if (seconds < 1e-6) return fixed(seconds * 1e9, 0) + " ns";
+  if (seconds < 1e-3) return fixed(seconds * 1e6, 2) + " us";
+  if (seconds < 1.0) return fixed(seconds * 1e3, 2) + " ms";
+  return fixed(seconds, 3) + " s";
+}
+
+void print_summary(const SummaryReporter& r, std::ostream& out) {
+  // Seconds per call (items are calls), nullopt if the benchmark did not run.
+  const auto secs = [&](const char* function) -> std::optional<double> {
+    const auto ips = r.value(function, 1, "items_per_second");
+    if (!ips || *ips <= 0) return std::nullopt;
+    return 1.0 / *ips;
+  };
+  const auto docs_rate = [&](const char* function) {
+    return r.value(function, 1, "docs_per_second");
+  };
+  const Fixture* f = g_fixture.get();
+  const std::uint32_t shards = f != nullptr && f->db ? f->db->shard_count() : 0;
+  const std::size_t n = f != nullptr ? f->n : g_docs;
+
+  out << "\n---- summary (same run; one caller thread, wall clock; " << n << " user docs";
+  if (f != nullptr && f->n > 0) {
+    out << ", avg " << fixed(static_cast<double>(f->raw_bytes) / static_cast<double>(f->n), 1)
+        << " bytes";
+  }
+  out << "; shards = " << shards << "; seed = " << kSeed
+      << "; simdjson = " << simdjson::get_active_implementation()->name() << ") ----\n";
+  if (n != 1'000'000) out << "(the targets are for 1M documents; this run has " << n << ")\n";
+  if (f != nullptr && f->error.empty()) {
+    out << "setup: doc_mset of 2 x " << n << " docs in batches of " << kBatchDocs << ": "
+        << fixed(f->load_seconds, 2) << " s ("
+        << rate(2.0 * static_cast<double>(n) / f->load_seconds)
+        << "); 4 indexes (hash country, city, active; sorted score) built in "
+        << fixed(f->index_seconds, 2) << " s, index_bytes " << f->index_bytes << " ("
+        << fixed(static_cast<double>(f->index_bytes) / static_cast<double>(n), 1) << " per doc)\n";
+  }
+
+  const auto row = [&](std::string_view label, const std::optional<double>& s) {
+    out << "  " << label << std::string(label.size() < 50 ? 50 - label.size() : 1, ' ')
+        << (s ? per_call(*s) : std::string("n/a"));
+  };
+  const auto target_max = [&](const std::optional<double>& s, double target_seconds) {
+    if (s) out << "  target <= " << per_call(target_seconds) << " -> " << met(*s <= target_seconds);
+  };
+  // "(kora time / CRoaring time = 3.10x)"
+  const auto times = [&](const char* what, const std::optional<double>& a,
+                         const std::optional<double>& b) {
+    if (a && b) out << "  (" << what << " " << fixed(*a / *b, 2) << "x)";
+  };
+  // "(kora is 12.3x faster than this)" for a baseline row taking `other` seconds a call.
+  const auto versus = [&](const std::optional<double>& kora, const std::optional<double>& other) {
+    if (!kora || !other) return;
+    const double x = *other / *kora;
+    out << "  (kora is " << (x >= 1.0 ? fixed(x, 1) + "x faster" : fixed(1.0 / x, 1) + "x slower")
+        << " than this)";
+  };
+
+  const auto eq = secs("BM_KoraCountEq");
+  const auto naive_eq = secs("BM_NaiveCountEq");
+  out << "1. equality count, hash index (country = 'XX', 20 values in turn, ~5% each):\n";
+  row("kora doc_count", eq);
+  target_max(eq, 20e-6);
+  out << "\n";
+  row("naive DOM scan", naive_eq);
+  versus(eq, naive_eq);
+  out << "\n";
+
+  const auto and_active = secs("BM_KoraCountAndActive");
+  const auto roaring_active = secs("BM_RoaringAndActive");
+  const auto naive_and = secs("BM_NaiveCountAndActive");
+  const auto and_city = secs("BM_KoraCountAndCity");
+  const auto roaring_city = secs("BM_RoaringAndCity");
+  out << "2. AND of two indexed equalities, count:\n";
+  row("kora country = 'XX' AND active = true", and_active);
+  target_max(and_active, 50e-6);
+  out << "\n";
+  row("CRoaring and_cardinality (country, active)", roaring_active);
+  times("kora time / CRoaring time =", and_active, roaring_active);
+  out << "\n";
+  row("naive DOM scan (country AND active)", naive_and);
+  versus(and_active, naive_and);
+  out << "\n";
+  row("kora country = 'XX' AND city = '...'", and_city);
+  target_max(and_city, 50e-6);
+  out << "\n";
+  row("CRoaring and_cardinality (country, city)", roaring_city);
+  times("kora time / CRoaring time =", and_city, roaring_city);
+  out << "\n";
+
+  const auto find = secs("BM_KoraFindEq10");
+  const auto naive_find = secs("BM_NaiveFindEq10");
+  out << "3. doc_find of 10 by an indexed equality, documents included:\n";
+  row("kora doc_find(country = 'XX', limit 10)", find);
+  target_max(find, 3e-6);
+  out << "\n";
+  row("naive: first 10 matches in store order", naive_find);
+  versus(find, naive_find);
+  out << "\n";
+  if (f != nullptr && f->find_checked > 0) {
+    out << "   (checked: " << f->find_checked << " hits match and equal the source in value; "
+        << f->find_identical << " byte-identical)\n";
+  }
+
+  const auto top_idx = secs("BM_KoraTop10ScoreIndexed");
+  const auto top_plain = secs("BM_KoraTop10ScoreNoIndex");
+  const auto naive_top = secs("BM_NaiveTop10Score");
+  out << "4. doc_find(\"\", order_by score, descending, limit 10):\n";
+  row("kora, sorted index on score", top_idx);
+  target_max(top_idx, 5e-6);
+  out << "\n";
+  row("kora, no index (second collection)", top_plain);
+  target_max(top_plain, kSqliteFullSortSeconds / 10.0);
+  if (top_plain) {
+    out << "; SQLite full sort " << fixed(kSqliteFullSortSeconds, 2)
+        << " s / kora = " << fixed(kSqliteFullSortSeconds / *top_plain, 1) << "x (target >= 10x)";
+  }
+  out << "\n";
+  row("naive DOM scan, top-10 insertion", naive_top);
+  versus(top_plain, naive_top);
+  out << "\n";
+
+  const auto scan = docs_rate("BM_KoraScanCount");
+  const auto simd = docs_rate("BM_SimdjsonScanCount");
+  const auto naive_scan = docs_rate("BM_NaiveScanCount");
+  out << "5. unindexed scan, doc_count(" << kScanWhere << "), no index:\n";
+  const auto rate_row = [&](std::string_view label, const std::optional<double>& v,
+                            bool with_call_time = true) {
+    out << "  " << label << std::string(label.size() < 50 ? 50 - label.size() : 1, ' ')
+        << (v ? rate(*v) : std::string("n/a")) << " docs";
+    if (v && with_call_time) out << " (" << per_call(static_cast<double>(n) / *v) << " a call)";
+  };
+  rate_row("kora, wall clock", scan);
+  out << "\n";
+  if (scan && shards > 0) {
+    rate_row("kora, per core (/ " + std::to_string(shards) + " shards)", *scan / shards, false);
+    out << "\n";
+  }
+  rate_row("simdjson On-Demand, 1 thread", simd);
+  out << "\n";
+  rate_row("naive DOM scan, 1 thread", naive_scan);
+  out << "\n";
+  if (scan && simd) {
+    out << "  kora / simdjson = " << fixed(*scan / *simd, 2) << "x wall clock, "
+        << fixed(*scan / *simd / std::max<std::uint32_t>(shards, 1), 2)
+        << "x per core; target >= 3x -> " << met(*scan >= 3.0 * *simd) << " (wall clock), "
+        << met(*scan / std::max<std::uint32_t>(shards, 1) >= 3.0 * *simd) << " (per core)\n";
+  }
+  if (scan && naive_scan) {
+    out << "  kora / naive DOM scan = " << fixed(*scan / *naive_scan, 2) << "x wall clock\n";
+  }
+
+  out << "checks: ";
+  if (f == nullptr) {
+    out << "none ran\n";
+  } else if (!f->error.empty()) {
+    out << "setup failed: " << f->error << "\n";
+  } else if (f->check_failures.empty()) {
+    out << "every query family agreed before timing (engine, naive store, CRoaring, "
+           "simdjson; indexed and unindexed engine paths)\n";
+  } else {
+    out << f->check_failures.size() << " families DISAGREED (not timed):\n";
+    for (const auto& [family, failure] : f->check_failures) {
+      out << "  " << family << ": " << failure << "\n";
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  long long shards = 0;
+  auto docs = static_cast<long long>(g_docs);
+  if (!kora_bench::take_int_flags(
+          argc, argv, {{"kora_shards", 1, 1024, &shards}, {"kora_docs", 1, 10'000'000, &docs}})) {
+    return 2;
+  }
+  g_shard_count = static_cast<std::uint32_t>(shards);
+  g_docs = static_cast<std::size_t>(docs);
+  const std::optional<bool> console = kora_bench::console_format(argc, argv);
+  if (!console) return 2;
+  SummaryReporter reporter(kora_bench::display_reporter(argc, argv));
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  const std::size_t ran = benchmark::RunSpecifiedBenchmarks(&reporter);
+  if (ran > 0) print_summary(reporter, *console ? std::cout : std::cerr);
+  std::cout.flush();
+  int status = reporter.errors() > 0 ? 1 : 0;
+  if (g_fixture && (!g_fixture->error.empty() || !g_fixture->check_failures.empty())) status = 1;
+  g_fixture.reset();  // join the shard workers before static destruction
+  benchmark::Shutdown();
+  return status;
+}

@@ -1,0 +1,216 @@
+// CollectionShard's queries: plan with the bitmaps (query_plan.h), check what the plan
+// could not decide on the packed records (query_eval.h), order and cut.
+//
+// Ordering (API.md): values by SortValue's total order, documents without the field last
+// in both directions, ties and missing values by id ascending. With a sorted index on the
+// order_by path the walk follows the index and stops once `keep` documents are certain:
+// every document of a key is collected before the cut, since ties go by id. Without one,
+// every match gets its sort value and a bounded heap keeps the best `keep`.
+#include <algorithm>
+#include <limits>
+#include <queue>
+#include <type_traits>
+
+#include "doc/collection_shard.h"
+#include "doc/packed_codec.h"
+#include "doc/query_plan.h"
+
+namespace kora::doc {
+namespace {
+
+constexpr std::uint64_t kAll = std::numeric_limits<std::uint64_t>::max();
+// Above this many kept hits a heap stops paying; collect and sort instead.
+constexpr std::uint64_t kMaxHeapKeep = 1u << 14;
+// Index entries at most this large are checked against the candidates member by member;
+// larger ones are intersected.
+constexpr std::uint64_t kProbeLimit = 64;
+
+// f(DocNumber) -> bool (false stops) over a bitmap, ascending, through CRoaring's own
+// iteration (faster than its iterator class).
+template <class F>
+void for_each_doc(const Bitmap& docs, F&& f) {
+  using Fn = std::remove_reference_t<F>;
+  docs.iterate([](std::uint32_t doc, void* context) { return (*static_cast<Fn*>(context))(doc); },
+               const_cast<void*>(static_cast<const void*>(&f)));
+}
+
+struct Entry {
+  std::optional<SortValue> value;
+  std::string_view id;
+  DocNumber doc;
+};
+
+// The request's order: values (reversed when descending), missing last, then ids.
+struct EntryLess {
+  bool descending;
+  bool operator()(const Entry& a, const Entry& b) const {
+    if (a.value.has_value() != b.value.has_value()) return a.value.has_value();
+    if (a.value) {
+      const std::strong_ordering o = *a.value <=> *b.value;
+      if (o != 0) return descending ? o > 0 : o < 0;
+    }
+    return a.id < b.id;
+  }
+};
+
+}  // namespace
+
+void CollectionShard::append_hit(DocNumber doc,
+                                 std::span<const std::vector<std::string>> projection,
+                                 std::vector<Hit>& out) const {
+  const std::string_view record = arena_.get(doc);
+  const std::string_view body = record_body(record);
+  Hit& hit = out.emplace_back();
+  hit.id = record_id(record);
+  hit.json.reserve(2 * body.size() + 64);
+  if (projection.empty()) {
+    decode_document(body, dictionary_, hit.json);
+  } else {
+    decode_projected(body, dictionary_, projection, hit.json);
+  }
+}
+
+std::uint64_t CollectionShard::count(const Query& query) {
+  sweep_expired(std::numeric_limits<std::size_t>::max());
+  const BoundQuery bound = bind_query(query, dictionary_);
+  if (const std::optional<std::uint64_t> n = exact_count(query, bound, indexes_)) return *n;
+  const Candidates candidates = plan(query, bound, indexes_);
+  std::uint64_t n = 0;
+  for_each_doc(candidates.set(), [&](DocNumber doc) {
+    n += matches(bound, record_body(arena_.get(doc))) ? 1 : 0;
+    return true;
+  });
+  return n;
+}
+
+void CollectionShard::find(const FindRequest& request, std::vector<Hit>& out) {
+  sweep_expired(std::numeric_limits<std::size_t>::max());
+  const std::uint64_t keep = request.keep.value_or(kAll);
+  if (keep == 0) return;
+  const BoundQuery bound = bind_query(*request.query, dictionary_);
+  const Candidates candidates = plan(*request.query, bound, indexes_);
+  auto is_match = [&](DocNumber doc) {
+    return candidates.exact() || matches(bound, record_body(arena_.get(doc)));
+  };
+
+  if (request.order_by == nullptr) {
+    std::uint64_t found = 0;
+    for_each_doc(candidates.set(), [&](DocNumber doc) {
+      if (is_match(doc)) {
+        append_hit(doc, request.projection, out);
+        ++found;
+      }
+      return found < keep;
+    });
+    return;
+  }
+
+  const BoundPath order_path = bind_path(*request.order_by, dictionary_);
+  const EntryLess less{request.descending};
+  auto entry_of = [&](DocNumber doc) {
+    const std::string_view record = arena_.get(doc);
+    return Entry{order_path.present ? sort_value(order_path, record_body(record), dictionary_)
+                                    : std::nullopt,
+                 record_id(record), doc};
+  };
+  std::vector<Entry> picked;
+
+  const CollectionIndexes::Index* index =
+      order_path.present ? indexes_.find(*request.order_by) : nullptr;
+  if (index != nullptr && index->sorted) {
+    // Documents whose value is an array or an object: after the scalars ascending, before
+    // them descending.
+    auto containers = [&] {
+      std::vector<Entry> group;
+      for_each_doc(index->non_scalar, [&](DocNumber doc) {
+        if (candidates.set().contains(doc) && is_match(doc)) group.push_back(entry_of(doc));
+        return true;
+      });
+      std::sort(group.begin(), group.end(), less);
+      picked.insert(picked.end(), group.begin(), group.end());
+    };
+    auto scalars = [&] {
+      std::vector<Entry> group;
+      index->sorted->for_each(request.descending, [&](const ScalarKey& key, const Bitmap& docs) {
+        group.clear();
+        auto take = [&](DocNumber doc) {
+          if (is_match(doc)) group.push_back(entry_of(doc));
+          return true;
+        };
+        if (docs.cardinality() <= kProbeLimit) {
+          for_each_doc(docs, [&](DocNumber doc) {
+            return candidates.set().contains(doc) ? take(doc) : true;
+          });
+        } else {
+          for_each_doc(docs & candidates.set(), take);
+        }
+        (void)key;
+        std::sort(group.begin(), group.end(), less);  // one value: by id
+        picked.insert(picked.end(), group.begin(), group.end());
+        return picked.size() < keep;
+      });
+    };
+    if (request.descending) {
+      containers();
+      if (picked.size() < keep) scalars();
+    } else {
+      scalars();
+      if (picked.size() < keep) containers();
+    }
+    if (picked.size() < keep) {
+      // Documents without the field, by id.
+      Bitmap missing = candidates.set();
+      if (const Bitmap* present = indexes_.presence(order_path.field())) missing -= *present;
+      std::vector<Entry> group;
+      for_each_doc(missing, [&](DocNumber doc) {
+        if (is_match(doc)) group.push_back(Entry{std::nullopt, record_id(arena_.get(doc)), doc});
+        return true;
+      });
+      // A path through an array or a scalar is present in no bitmap but resolves nowhere:
+      // those documents are in `missing` already (presence is per resolved path).
+      std::sort(group.begin(), group.end(), less);
+      picked.insert(picked.end(), group.begin(), group.end());
+    }
+    if (picked.size() > keep) picked.resize(keep);
+  } else if (keep <= kMaxHeapKeep) {
+    // The best `keep` so far; the top is the worst of them.
+    std::priority_queue<Entry, std::vector<Entry>, EntryLess> best(less);
+    for_each_doc(candidates.set(), [&](DocNumber doc) {
+      if (!is_match(doc)) return true;
+      Entry e = entry_of(doc);
+      if (best.size() < keep) {
+        best.push(std::move(e));
+      } else if (less(e, best.top())) {
+        best.pop();
+        best.push(std::move(e));
+      }
+      return true;
+    });
+    picked.reserve(best.size());
+    while (!best.empty()) {
+      picked.push_back(best.top());
+      best.pop();
+    }
+    std::reverse(picked.begin(), picked.end());
+  } else {
+    for_each_doc(candidates.set(), [&](DocNumber doc) {
+      if (is_match(doc)) picked.push_back(entry_of(doc));
+      return true;
+    });
+    if (picked.size() > keep) {
+      std::partial_sort(picked.begin(), picked.begin() + static_cast<std::ptrdiff_t>(keep),
+                        picked.end(), less);
+      picked.resize(keep);
+    } else {
+      std::sort(picked.begin(), picked.end(), less);
+    }
+  }
+
+  out.reserve(out.size() + picked.size());
+  for (Entry& e : picked) {
+    append_hit(e.doc, request.projection, out);
+    out.back().sort = std::move(e.value);
+  }
+}
+
+}  // namespace kora::doc
