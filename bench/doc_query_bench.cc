@@ -16,9 +16,11 @@
 //      0.63 s measured separately on this machine: kSqliteFullSortSeconds).
 //   5. an unindexed predicate scan, doc_count("score > 50.5 AND active = true") on the
 //      collection without indexes, in docs/s, wall clock (the engine runs it on every
-//      shard) and per core (/ shard_count). Baseline: a single-thread simdjson On-Demand
-//      scan over the same JSON texts (padded strings prepared up front, one reused
-//      parser) evaluating the same predicate. Target: kora >= 3x simdjson's docs/s.
+//      shard) and per core (/ shard_count); also the process CPU time over the loop
+//      (counters cores_used and docs_per_cpu_second: whether the shards really ran in
+//      parallel, and the rate per CPU-second spent). Baseline: a single-thread simdjson
+//      On-Demand scan over the same JSON texts (padded strings prepared up front, one
+//      reused parser) evaluating the same predicate. Target: kora >= 3x simdjson's docs/s.
 //   6. a naive store (one RapidJSON DOM per document, each in its own pool of 2.5x its
 //      JSON length, as in doc_bench.cc, here kept in a vector because it is only scanned)
 //      answering queries 1 (count), 2 (AND active), 3, 4 and 5 by scanning its documents.
@@ -53,6 +55,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <initializer_list>
 #include <iostream>
 #include <map>
@@ -774,15 +777,41 @@ void BM_NaiveFindEq10(benchmark::State& state) {
   if (bad != 0) state.SkipWithError("naive find short in the timed loop");
 }
 
+// Process CPU time (every thread: the caller, the shard workers, their spinning) against
+// wall time over a timed loop: "cores_used" tells whether a call ran its shards in
+// parallel.
+class CpuMeter {
+ public:
+  CpuMeter() : cpu0_(process_cpu_seconds()), wall0_(Clock::now()) {}
+  // Sets the cores_used counter; returns the process CPU seconds used.
+  double finish(benchmark::State& state) const {
+    const double cpu = process_cpu_seconds() - cpu0_;
+    const double wall = since(wall0_);
+    if (wall > 0) state.counters["cores_used"] = cpu / wall;
+    return cpu;
+  }
+
+ private:
+  static double process_cpu_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+  }
+  double cpu0_;
+  Clock::time_point wall0_;
+};
+
 void kora_top_loop(benchmark::State& state, std::string_view family, std::string_view collection) {
   Fixture* f = prepare(state, {family});
   if (f == nullptr) return;
   std::int64_t bad = 0;
+  const CpuMeter meter;
   for (auto _ : state) {
     auto r = f->db->doc_find(collection, "", f->top_options);
     bad += !r.ok() || r->size() != f->top_ids.size() || r->front().id != f->top_ids.front();
     benchmark::DoNotOptimize(r);
   }
+  meter.finish(state);
   state.SetItemsProcessed(state.iterations());
   if (bad != 0) state.SkipWithError("kora doc_find order_by gave another answer in the loop");
 }
@@ -819,10 +848,16 @@ void BM_KoraScanCount(benchmark::State& state) {
   Fixture* f = prepare(state, {kCheckScan});
   if (f == nullptr) return;
   std::int64_t bad = 0;
+  const CpuMeter meter;
   for (auto _ : state) {
     auto r = f->db->doc_count(kPlain, kScanWhere);
     bad += !r.ok() || *r != f->scan_expected;
     benchmark::DoNotOptimize(r);
+  }
+  const double cpu = meter.finish(state);
+  if (cpu > 0) {
+    state.counters["docs_per_cpu_second"] =
+        static_cast<double>(f->n) * static_cast<double>(state.iterations()) / cpu;
   }
   set_scan_counters(state, *f);
   if (bad != 0) state.SkipWithError("kora doc_count failed or miscounted in the timed loop");
@@ -997,6 +1032,9 @@ void print_summary(const SummaryReporter& r, std::ostream& out) {
     out << "; SQLite full sort " << fixed(kSqliteFullSortSeconds, 2)
         << " s / kora = " << fixed(kSqliteFullSortSeconds / *top_plain, 1) << "x (target >= 10x)";
   }
+  if (const auto cores = r.value("BM_KoraTop10ScoreNoIndex", 1, "cores_used")) {
+    out << " [" << fixed(*cores, 2) << " cores busy]";
+  }
   out << "\n";
   row("naive DOM scan, top-10 insertion", naive_top);
   versus(top_plain, naive_top);
@@ -1012,10 +1050,17 @@ void print_summary(const SummaryReporter& r, std::ostream& out) {
         << (v ? rate(*v) : std::string("n/a")) << " docs";
     if (v && with_call_time) out << " (" << per_call(static_cast<double>(n) / *v) << " a call)";
   };
+  const auto scan_cores = r.value("BM_KoraScanCount", 1, "cores_used");
+  const auto scan_cpu_rate = r.value("BM_KoraScanCount", 1, "docs_per_cpu_second");
   rate_row("kora, wall clock", scan);
+  if (scan_cores) out << "  [" << fixed(*scan_cores, 2) << " cores busy on average]";
   out << "\n";
   if (scan && shards > 0) {
     rate_row("kora, per core (/ " + std::to_string(shards) + " shards)", *scan / shards, false);
+    out << "\n";
+  }
+  if (scan_cpu_rate) {
+    rate_row("kora, per CPU-second the process used", scan_cpu_rate, false);
     out << "\n";
   }
   rate_row("simdjson On-Demand, 1 thread", simd);

@@ -40,6 +40,16 @@ const std::string* same_path(const Database::Impl::CollectionMeta& meta,
   return nullptr;
 }
 
+// Whether the collection has a sorted index on `path`.
+bool sorted_index_on(Database::Impl& impl, std::string_view collection,
+                     const std::vector<std::string>& path) {
+  std::lock_guard lock(impl.catalog_mutex);
+  auto it = impl.catalog.find(collection);
+  if (it == impl.catalog.end()) return false;
+  const std::string* text = same_path(it->second, path);
+  return text != nullptr && it->second.indexes.at(*text) == DocIndexType::kSorted;
+}
+
 // Hits in the request's order: sort values (missing last, reversed when descending),
 // then ids. Without order_by the caller keeps shard order instead.
 bool hit_less(const Hit& a, const Hit& b, bool descending) {
@@ -186,17 +196,34 @@ Result<std::vector<DocHit>> Database::doc_find(std::string_view collection, std:
     request.order_by = order_by ? &*order_by : nullptr;
     request.descending = options.descending;
     request.keep = keep;
-    auto parts = impl_->engine().call_all([&](Shard& shard) -> Result<std::vector<Hit>> {
+    auto find_on = [&](Shard& shard) -> Result<std::vector<Hit>> {
       doc::CollectionShard* c = shard.collection(collection);
       if (c == nullptr) return not_found(collection);
       std::vector<Hit> hits;
       c->find(request, hits);
       return hits;
-    });
+    };
     std::vector<Hit> merged;
-    for (auto& part : parts) {
-      KORA_RETURN_IF_ERROR(part);
-      std::move(part->begin(), part->end(), std::back_inserter(merged));
+    if (!order_by && keep) {
+      // Shard order is the result order: ask the shards one by one for what is still
+      // missing, so no shard builds documents the page will not use.
+      const std::uint64_t wanted = *keep;
+      for (std::uint32_t s = 0; s < impl_->engine().shard_count(); ++s) {
+        request.keep = wanted - merged.size();
+        KORA_ASSIGN_OR_RETURN(std::vector<Hit> part, impl_->engine().call(s, find_on));
+        std::move(part.begin(), part.end(), std::back_inserter(merged));
+        if (merged.size() >= wanted) break;
+      }
+    } else {
+      // Scans and sorts: every shard at once, on its own worker — except a limited walk of
+      // a sorted index, which takes microseconds: the caller runs those parts itself.
+      const bool indexed_walk = order_by && keep && sorted_index_on(*impl_, collection, *order_by);
+      auto parts = impl_->engine().call_all(
+          find_on, indexed_walk ? shard::Fanout::kInline : shard::Fanout::kParallel);
+      for (auto& part : parts) {
+        KORA_RETURN_IF_ERROR(part);
+        std::move(part->begin(), part->end(), std::back_inserter(merged));
+      }
     }
     if (order_by) {
       std::sort(merged.begin(), merged.end(),
@@ -218,13 +245,34 @@ Result<std::uint64_t> Database::doc_count(std::string_view collection, std::stri
   KORA_RETURN_IF_ERROR(check_collection_name(collection));
   KORA_ASSIGN_OR_RETURN(const doc::Query query, doc::parse_where(where));
   return core::guarded([&]() -> Result<std::uint64_t> {
-    auto parts = impl_->engine().call_all([&](Shard& shard) -> Result<std::uint64_t> {
-      doc::CollectionShard* c = shard.collection(collection);
-      if (c == nullptr) return not_found(collection);
-      return c->count(query);
-    });
+    // First from the bitmaps alone, inline (microseconds: waking workers would cost more);
+    // shards whose plan needs a scan then scan on their own workers at once.
+    auto exact =
+        impl_->engine().call_all([&](Shard& shard) -> Result<std::optional<std::uint64_t>> {
+          doc::CollectionShard* c = shard.collection(collection);
+          if (c == nullptr) return not_found(collection);
+          return c->exact_count(query);
+        });
     std::uint64_t total = 0;
-    for (auto& part : parts) {
+    bool scan = false;
+    for (auto& part : exact) {
+      KORA_RETURN_IF_ERROR(part);
+      if (*part) {
+        total += **part;
+      } else {
+        scan = true;
+      }
+    }
+    if (!scan) return total;
+    auto scanned = impl_->engine().call_all(
+        [&](Shard& shard) -> Result<std::uint64_t> {
+          if (*exact[shard.index]) return std::uint64_t{0};  // counted above
+          doc::CollectionShard* c = shard.collection(collection);
+          if (c == nullptr) return not_found(collection);
+          return c->count(query);
+        },
+        shard::Fanout::kParallel);
+    for (auto& part : scanned) {
       KORA_RETURN_IF_ERROR(part);
       total += *part;
     }

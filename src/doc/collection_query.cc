@@ -70,10 +70,15 @@ void CollectionShard::append_hit(DocNumber doc,
   }
 }
 
+std::optional<std::uint64_t> CollectionShard::exact_count(const Query& query) {
+  sweep_expired(std::numeric_limits<std::size_t>::max());
+  return doc::exact_count(query, bind_query(query, dictionary_), indexes_);
+}
+
 std::uint64_t CollectionShard::count(const Query& query) {
   sweep_expired(std::numeric_limits<std::size_t>::max());
   const BoundQuery bound = bind_query(query, dictionary_);
-  if (const std::optional<std::uint64_t> n = exact_count(query, bound, indexes_)) return *n;
+  if (const std::optional<std::uint64_t> n = doc::exact_count(query, bound, indexes_)) return *n;
   const Candidates candidates = plan(query, bound, indexes_);
   std::uint64_t n = 0;
   for_each_doc(candidates.set(), [&](DocNumber doc) {
@@ -133,8 +138,10 @@ void CollectionShard::find(const FindRequest& request, std::vector<Hit>& out) {
       std::vector<Entry> group;
       index->sorted->for_each(request.descending, [&](const ScalarKey& key, const Bitmap& docs) {
         group.clear();
+        // Every document of a key has the key's value: only ids differ, and only the
+        // first few of them by id are needed.
         auto take = [&](DocNumber doc) {
-          if (is_match(doc)) group.push_back(entry_of(doc));
+          if (is_match(doc)) group.push_back(Entry{std::nullopt, record_id(arena_.get(doc)), doc});
           return true;
         };
         if (docs.cardinality() <= kProbeLimit) {
@@ -144,9 +151,18 @@ void CollectionShard::find(const FindRequest& request, std::vector<Hit>& out) {
         } else {
           for_each_doc(docs & candidates.set(), take);
         }
-        (void)key;
-        std::sort(group.begin(), group.end(), less);  // one value: by id
-        picked.insert(picked.end(), group.begin(), group.end());
+        const std::uint64_t room = keep - picked.size();
+        auto by_id = [](const Entry& a, const Entry& b) { return a.id < b.id; };
+        if (group.size() > room) {
+          std::nth_element(group.begin(), group.begin() + static_cast<std::ptrdiff_t>(room),
+                           group.end(), by_id);
+          group.resize(room);
+        }
+        std::sort(group.begin(), group.end(), by_id);
+        for (Entry& e : group) {
+          e.value = SortValue{SortValue::Kind::kScalar, key, {}};
+          picked.push_back(std::move(e));
+        }
         return picked.size() < keep;
       });
     };

@@ -112,6 +112,8 @@ class CollectionShard {
   // `keep` of them.
   void find(const FindRequest& request, std::vector<Hit>& out);
   std::uint64_t count(const Query& query);
+  // The count when the bitmaps alone answer it; nullopt when it needs a scan.
+  std::optional<std::uint64_t> exact_count(const Query& query);
 
   // Live documents (expired ones are purged first).
   std::uint64_t doc_count();
