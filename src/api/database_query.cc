@@ -51,6 +51,73 @@ bool sorted_index_on(Database::Impl& impl, std::string_view collection,
 }
 
 // Hits in the request's order: sort values (missing last, reversed when descending),
+// then ids.
+bool hit_less(const Hit& a, const Hit& b, bool descending);
+
+// An ordered page with a limit, without building documents the page drops: every shard
+// returns its first offset + limit hits as ids and sort values only (a sorted-index walk
+// takes microseconds, so the caller runs those parts itself; scans run on all workers at
+// once); the caller merges, cuts the page, and fetches the JSON of the page's hits from
+// their shards. A shard written to in between (its generation moved) makes the attempt
+// start over; after a few, nullopt: the caller builds the page in one phase instead.
+Result<std::optional<std::vector<DocHit>>> find_page_in_two_phases(
+    Database::Impl& impl, std::string_view collection, doc::CollectionShard::FindRequest request,
+    const DocFindOptions& options) {
+  constexpr int kAttempts = 3;
+  request.with_json = false;
+  const bool indexed_walk = sorted_index_on(impl, collection, *request.order_by);
+  struct Part {
+    std::vector<Hit> hits;
+    std::uint64_t generation = 0;
+  };
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    auto parts = impl.engine().call_all(
+        [&](Shard& shard) -> Result<Part> {
+          doc::CollectionShard* c = shard.collection(collection);
+          if (c == nullptr) return not_found(collection);
+          Part part;
+          c->find(request, part.hits);
+          part.generation = c->generation();
+          return part;
+        },
+        indexed_walk ? shard::Fanout::kInline : shard::Fanout::kParallel);
+    struct Ref {
+      Hit* hit;
+      std::uint32_t shard;
+    };
+    std::vector<Ref> all;
+    for (std::uint32_t s = 0; s < parts.size(); ++s) {
+      KORA_RETURN_IF_ERROR(parts[s]);
+      for (Hit& hit : parts[s]->hits) all.push_back({&hit, s});
+    }
+    std::sort(all.begin(), all.end(), [&](const Ref& a, const Ref& b) {
+      return hit_less(*a.hit, *b.hit, options.descending);
+    });
+    const std::size_t begin = std::min<std::uint64_t>(options.offset, all.size());
+    const std::size_t end = begin + std::min<std::uint64_t>(all.size() - begin, *options.limit);
+    std::vector<std::vector<Hit*>> wanted(parts.size());
+    for (std::size_t i = begin; i < end; ++i) wanted[all[i].shard].push_back(all[i].hit);
+    bool unchanged = true;
+    for (std::uint32_t s = 0; s < parts.size() && unchanged; ++s) {
+      if (wanted[s].empty()) continue;
+      KORA_ASSIGN_OR_RETURN(unchanged, impl.engine().call(s, [&](Shard& shard) -> Result<bool> {
+        doc::CollectionShard* c = shard.collection(collection);
+        if (c == nullptr) return not_found(collection);
+        return c->fetch(parts[s]->generation, wanted[s], request.projection);
+      }));
+    }
+    if (!unchanged) continue;
+    std::vector<DocHit> page;
+    page.reserve(end - begin);
+    for (std::size_t i = begin; i < end; ++i) {
+      page.push_back(DocHit{std::move(all[i].hit->id), std::move(all[i].hit->json)});
+    }
+    return std::optional<std::vector<DocHit>>(std::move(page));
+  }
+  return std::optional<std::vector<DocHit>>();
+}
+
+// Hits in the request's order: sort values (missing last, reversed when descending),
 // then ids. Without order_by the caller keeps shard order instead.
 bool hit_less(const Hit& a, const Hit& b, bool descending) {
   if (a.sort.has_value() != b.sort.has_value()) return a.sort.has_value();
@@ -214,12 +281,16 @@ Result<std::vector<DocHit>> Database::doc_find(std::string_view collection, std:
         std::move(part.begin(), part.end(), std::back_inserter(merged));
         if (merged.size() >= wanted) break;
       }
-    } else {
-      // Scans and sorts: every shard at once, on its own worker — except a limited walk of
-      // a sorted index, which takes microseconds: the caller runs those parts itself.
-      const bool indexed_walk = order_by && keep && sorted_index_on(*impl_, collection, *order_by);
-      auto parts = impl_->engine().call_all(
-          find_on, indexed_walk ? shard::Fanout::kInline : shard::Fanout::kParallel);
+    } else if (order_by && keep) {
+      KORA_ASSIGN_OR_RETURN(std::optional<std::vector<DocHit>> page,
+                            find_page_in_two_phases(*impl_, collection, request, options));
+      if (page) return std::move(*page);
+    }
+    if (merged.empty() && !(!order_by && keep)) {
+      // Scans and sorts: every shard at once, on its own worker.
+      request.keep = keep;
+      request.with_json = true;
+      auto parts = impl_->engine().call_all(find_on, shard::Fanout::kParallel);
       for (auto& part : parts) {
         KORA_RETURN_IF_ERROR(part);
         std::move(part->begin(), part->end(), std::back_inserter(merged));
@@ -232,7 +303,7 @@ Result<std::vector<DocHit>> Database::doc_find(std::string_view collection, std:
     std::vector<DocHit> page;
     const std::uint64_t begin = std::min<std::uint64_t>(options.offset, merged.size());
     std::uint64_t end = merged.size();
-    if (options.limit) end = std::min<std::uint64_t>(end, begin + *options.limit);
+    if (options.limit) end = begin + std::min<std::uint64_t>(end - begin, *options.limit);
     page.reserve(end - begin);
     for (std::uint64_t i = begin; i < end; ++i) {
       page.push_back(DocHit{std::move(merged[i].id), std::move(merged[i].json)});

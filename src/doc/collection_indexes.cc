@@ -167,7 +167,7 @@ std::uint64_t CollectionIndexes::index_bytes(const Index& index) const {
   if (index.sorted) count_in(m, index.sorted->memory());
   if (index.array) count_in(m, index.array->memory());
   count_in(m, bitmap_memory(index.non_scalar));
-  return m.heap_bytes;
+  return m.bytes;  // as DocStorageInfo::index_bytes: bytes requested
 }
 
 MemoryCounter CollectionIndexes::memory() const {

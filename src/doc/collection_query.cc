@@ -55,19 +55,32 @@ struct EntryLess {
 
 }  // namespace
 
+void CollectionShard::write_json(DocNumber doc,
+                                 std::span<const std::vector<std::string>> projection,
+                                 std::string& out) const {
+  const std::string_view body = record_body(arena_.get(doc));
+  out.reserve(out.size() + 2 * body.size() + 64);
+  if (projection.empty()) {
+    decode_document(body, dictionary_, out);
+  } else {
+    decode_projected(body, dictionary_, projection, out);
+  }
+}
+
 void CollectionShard::append_hit(DocNumber doc,
                                  std::span<const std::vector<std::string>> projection,
                                  std::vector<Hit>& out) const {
-  const std::string_view record = arena_.get(doc);
-  const std::string_view body = record_body(record);
   Hit& hit = out.emplace_back();
-  hit.id = record_id(record);
-  hit.json.reserve(2 * body.size() + 64);
-  if (projection.empty()) {
-    decode_document(body, dictionary_, hit.json);
-  } else {
-    decode_projected(body, dictionary_, projection, hit.json);
-  }
+  hit.id = record_id(arena_.get(doc));
+  hit.doc = doc;
+  write_json(doc, projection, hit.json);
+}
+
+bool CollectionShard::fetch(std::uint64_t generation, std::span<Hit* const> hits,
+                            std::span<const std::vector<std::string>> projection) const {
+  if (generation != generation_) return false;
+  for (Hit* hit : hits) write_json(hit->doc, projection, hit->json);
+  return true;
 }
 
 std::optional<std::uint64_t> CollectionShard::exact_count(const Query& query) {
@@ -224,7 +237,11 @@ void CollectionShard::find(const FindRequest& request, std::vector<Hit>& out) {
 
   out.reserve(out.size() + picked.size());
   for (Entry& e : picked) {
-    append_hit(e.doc, request.projection, out);
+    if (request.with_json) {
+      append_hit(e.doc, request.projection, out);
+    } else {
+      out.push_back(Hit{std::string(e.id), {}, {}, e.doc});
+    }
     out.back().sort = std::move(e.value);
   }
 }

@@ -155,6 +155,7 @@ void CollectionShard::set_expiry(DocNumber doc, ExpireAt expire_at) {
 }
 
 void CollectionShard::erase_document(DocNumber doc, std::string_view id, std::uint64_t hash) {
+  ++generation_;
   if (record_has_ttl(arena_.get(doc))) set_expiry(doc, std::nullopt);
   indexes_.extract(record_body(arena_.get(doc)), dictionary_, old_values_);
   indexes_.remove(doc, old_values_);
@@ -182,6 +183,7 @@ Result<bool> CollectionShard::set(std::string_view id, const ParsedDocument& doc
     release_document(record_body(scratch_), dictionary_);
     return s;
   }
+  ++generation_;
   const std::uint64_t garbage_before = arena_.garbage_bytes();
   DocNumber number;
   if (existing) {
@@ -210,6 +212,7 @@ Result<bool> CollectionShard::insert_new(std::string_view id, const ParsedDocume
     release_document(record_body(scratch_), dictionary_);
     return s;
   }
+  ++generation_;
   const DocNumber number = arena_.insert(scratch_);
   id_map_.insert(id, hash, number, [this](DocNumber d) { return record_id(arena_.get(d)); });
   indexes_.add(number, new_values_);
@@ -257,6 +260,7 @@ Result<bool> CollectionShard::update(std::string_view id, std::span<const EditOp
   editing_expiry_ =
       record_has_ttl(record) ? ExpireAt(expiry_table_.find(*number)->second) : ExpireAt();
   KORA_RETURN_IF_ERROR(apply_edits(body, ops, dictionary_, max_depth, scratch_, &unique_check_));
+  ++generation_;
   const std::uint64_t garbage_before = arena_.garbage_bytes();
   arena_.replace(*number, scratch_);
   indexes_.remove(*number, old_values_);

@@ -102,15 +102,24 @@ class CollectionShard {
     const QueryPath* order_by = nullptr;  // nullptr: doc-number order
     bool descending = false;
     std::optional<std::uint64_t> keep;  // the first `keep` hits suffice (offset + limit)
+    // false: leave Hit::json empty; the caller fetches the JSON of the hits it keeps.
+    bool with_json = true;
   };
   struct Hit {
     std::string id;
     std::string json;
     std::optional<SortValue> sort;  // order_by only; nullopt: the path is missing
+    DocNumber doc = 0;
   };
   // The matching documents (expired ones purged first), ordered by the request; at most
   // `keep` of them.
   void find(const FindRequest& request, std::vector<Hit>& out);
+  // Fills the JSON of hits a find on this shard returned, if no write has happened since
+  // (generation() unchanged); false otherwise, and nothing is filled.
+  bool fetch(std::uint64_t generation, std::span<Hit* const> hits,
+             std::span<const std::vector<std::string>> projection) const;
+  // Changes with every write to the documents (not with compaction or TTL changes).
+  std::uint64_t generation() const { return generation_; }
   std::uint64_t count(const Query& query);
   // The count when the bitmaps alone answer it; nullopt when it needs a scan.
   std::optional<std::uint64_t> exact_count(const Query& query);
@@ -153,6 +162,8 @@ class CollectionShard {
   // Appends the hit for `doc` (id and JSON) to out.
   void append_hit(DocNumber doc, std::span<const std::vector<std::string>> projection,
                   std::vector<Hit>& out) const;
+  void write_json(DocNumber doc, std::span<const std::vector<std::string>> projection,
+                  std::string& out) const;
 
   DocCollectionConfig config_;
   const core::Clock& clock_;
@@ -172,6 +183,7 @@ class CollectionShard {
   IndexedValues old_values_;
   IndexedValues new_values_;
   std::vector<UniqueRegistry::Claim> claims_;
+  std::uint64_t generation_ = 0;
   std::string_view editing_id_;  // the document update() is editing, for its unique check
   ExpireAt editing_expiry_;
   EditCheck unique_check_;  // built once: claims new_values_ for editing_id_

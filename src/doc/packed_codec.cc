@@ -291,11 +291,29 @@ constexpr std::array<char, 256> kEscape = [] {
   return t;
 }();
 
+// Whether any of the 8 bytes in `x` needs escaping (< 0x20, '"' or '\\'): the classic
+// "has a byte less than n" and "has a zero byte" word tricks, exact as a yes/no answer.
+inline bool any_escape(std::uint64_t x) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+  const std::uint64_t control = (x - kOnes * 0x20) & ~x;
+  const std::uint64_t q = x ^ (kOnes * '"');
+  const std::uint64_t b = x ^ (kOnes * '\\');
+  return ((control | ((q - kOnes) & ~q) | ((b - kOnes) & ~b)) & kHighs) != 0;
+}
+
 void write_string(std::string_view s, std::string& out) {
   out.push_back('"');
   const char* p = s.data();
   const char* end = p + s.size();
   const char* run = p;
+  // Most strings need no escape at all: skip them 8 bytes at a time.
+  while (end - p >= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);
+    if (any_escape(word)) break;
+    p += 8;
+  }
   for (; p != end; ++p) {
     const char e = kEscape[static_cast<unsigned char>(*p)];
     if (e == 0) continue;

@@ -60,25 +60,28 @@ std::strong_ordering order_of(double x, double y) {
   return std::strong_ordering::equal;
 }
 
-// Exact comparison of a stored number (tag kInt, kUint or kDouble) with a number literal.
-// The literal's written form short-cuts the common same-representation cases; everything
-// else goes through ScalarKey's canonical, exact order.
-inline std::strong_ordering compare_number(PackedTag tag, const std::uint8_t* p, const Value& v) {
+// Exact comparison of a stored number (tag kInt, kUint or kDouble) with a number literal,
+// through ScalarKey's canonical, exact order. Out of line: the scan loop keeps only the
+// same-representation fast paths below.
+[[gnu::noinline]] std::strong_ordering compare_number_exact(PackedTag tag, const std::uint8_t* p,
+                                                            const Value& v) {
   switch (tag) {
-    case PackedTag::kInt: {
-      const std::int64_t x = unzigzag(get_varint(p));
-      if (v.is_int) return x <=> v.i;
-      return ScalarKey::from_int64(x) <=> v.number;
-    }
+    case PackedTag::kInt:
+      return ScalarKey::from_int64(unzigzag(get_varint(p))) <=> v.number;
     case PackedTag::kUint:
       return ScalarKey::from_uint64(get_varint(p)) <=> v.number;
-    default: {
+    default:
       assert(tag == PackedTag::kDouble);
-      const double x = get_double(p);
-      if (v.is_double) return order_of(x, v.d);
-      return ScalarKey::from_double(x) <=> v.number;
-    }
+      return ScalarKey::from_double(get_double(p)) <=> v.number;
   }
+}
+
+// The same, short-cut when the literal was written in the stored value's representation
+// (an int64 against an integer literal, a double against a literal with '.' or 'e').
+inline std::strong_ordering compare_number(PackedTag tag, const std::uint8_t* p, const Value& v) {
+  if (tag == PackedTag::kDouble && v.is_double) return order_of(get_double(p), v.d);
+  if (tag == PackedTag::kInt && v.is_int) return unzigzag(get_varint(p)) <=> v.i;
+  return compare_number_exact(tag, p, v);
 }
 
 inline std::string_view inline_string(const std::uint8_t* p) {

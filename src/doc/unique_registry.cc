@@ -194,7 +194,7 @@ std::optional<std::pair<std::size_t, Status>> UniqueRegistry::reserve_batch(
 std::uint64_t UniqueRegistry::bytes(std::string_view path) const {
   std::lock_guard lock(mutex_);
   auto it = tables_.find(path);
-  return it == tables_.end() ? 0 : it->second->counter.heap_bytes;
+  return it == tables_.end() ? 0 : it->second->counter.bytes;
 }
 
 std::uint64_t UniqueRegistry::distinct_keys(std::string_view path) const {
