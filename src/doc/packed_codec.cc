@@ -1,5 +1,6 @@
 #include "doc/packed_codec.h"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cassert>
@@ -302,57 +303,107 @@ inline bool any_escape(std::uint64_t x) {
   return ((control | ((q - kOnes) & ~q) | ((b - kOnes) & ~b)) & kHighs) != 0;
 }
 
-void write_string(std::string_view s, std::string& out) {
-  out.push_back('"');
+// Appends to a std::string through a raw cursor: decoding writes many small pieces, and
+// std::string's append re-checks capacity and re-terminates for each. The string is grown
+// ahead and cut back to what was written when the sink goes away (also on an exception).
+class JsonSink {
+ public:
+  explicit JsonSink(std::string& s) : s_(s) {
+    const std::size_t used = s.size();
+    s.resize(std::max(s.capacity(), used + 256));
+    cur_ = s.data() + used;
+    end_ = s.data() + s.size();
+  }
+  ~JsonSink() { s_.resize(size()); }
+  JsonSink(const JsonSink&) = delete;
+  JsonSink& operator=(const JsonSink&) = delete;
+
+  std::size_t size() const { return static_cast<std::size_t>(cur_ - s_.data()); }
+  // Back to an earlier size (a projection dropping what it began).
+  void resize(std::size_t n) { cur_ = s_.data() + n; }
+  void push_back(char c) { *reserve(1) = c, ++cur_; }
+  void append(const char* p, std::size_t n) {
+    std::memcpy(reserve(n), p, n);
+    cur_ += n;
+  }
+  void append(std::string_view v) { append(v.data(), v.size()); }
+  // Room for n more bytes at the returned cursor; commit(end) after writing them.
+  char* reserve(std::size_t n) {
+    if (static_cast<std::size_t>(end_ - cur_) < n) grow(n);
+    return cur_;
+  }
+  void commit(char* end) { cur_ = end; }
+
+ private:
+  void grow(std::size_t n) {
+    const std::size_t used = size();
+    s_.resize(std::max(2 * s_.size(), used + n + 256));
+    cur_ = s_.data() + used;
+    end_ = s_.data() + s_.size();
+  }
+
+  std::string& s_;
+  char* cur_;
+  char* end_;
+};
+
+void write_string(std::string_view s, JsonSink& out) {
+  char* w = out.reserve(6 * s.size() + 2);  // every byte escaped as \u00XX at worst
+  *w++ = '"';
   const char* p = s.data();
   const char* end = p + s.size();
-  const char* run = p;
-  // Most strings need no escape at all: skip them 8 bytes at a time.
+  // Most strings need no escape at all: copy them 8 bytes at a time.
   while (end - p >= 8) {
     std::uint64_t word;
     std::memcpy(&word, p, 8);
     if (any_escape(word)) break;
+    std::memcpy(w, p, 8);
+    w += 8;
     p += 8;
   }
   for (; p != end; ++p) {
     const char e = kEscape[static_cast<unsigned char>(*p)];
-    if (e == 0) continue;
-    out.append(run, static_cast<std::size_t>(p - run));
-    if (e == 'u') {
+    if (e == 0) {
+      *w++ = *p;
+    } else if (e == 'u') {
       static constexpr char kHex[] = "0123456789ABCDEF";
       const auto c = static_cast<unsigned char>(*p);
       const char buf[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-      out.append(buf, 6);
+      std::memcpy(w, buf, 6);
+      w += 6;
     } else {
-      const char buf[2] = {'\\', e};
-      out.append(buf, 2);
+      *w++ = '\\';
+      *w++ = e;
     }
-    run = p + 1;
   }
-  out.append(run, static_cast<std::size_t>(end - run));
-  out.push_back('"');
+  *w++ = '"';
+  out.commit(w);
 }
 
-void write_double(double d, std::string& out) {
-  char buf[40];
-  const auto r = std::to_chars(buf, buf + sizeof(buf), d);
-  const std::string_view text(buf, static_cast<std::size_t>(r.ptr - buf));
-  out.append(text);
+void write_double(double d, JsonSink& out) {
+  constexpr std::size_t kMax = 40;
+  char* w = out.reserve(kMax + 2);
+  char* end = std::to_chars(w, w + kMax, d).ptr;
   // Keep it a double when read back: "30" -> "30.0". (JSON input is always finite.)
-  if (text.find_first_of(".eE") == std::string_view::npos) out.append(".0");
+  if (std::string_view(w, static_cast<std::size_t>(end - w)).find_first_of(".eE") ==
+      std::string_view::npos) {
+    *end++ = '.';
+    *end++ = '0';
+  }
+  out.commit(end);
 }
 
 template <class Int>
-void write_int(Int v, std::string& out) {
-  char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof(buf), v);
-  out.append(buf, static_cast<std::size_t>(r.ptr - buf));
+void write_int(Int v, JsonSink& out) {
+  constexpr std::size_t kMax = 24;
+  char* w = out.reserve(kMax);
+  out.commit(std::to_chars(w, w + kMax, v).ptr);
 }
 
 // Writes the container node at p (an object when is_object) and every value inside it;
 // returns the end of the node.
 const std::uint8_t* write_node(bool is_object, const std::uint8_t* p, PathId field,
-                               const Dictionary& dict, std::string& out) {
+                               const Dictionary& dict, JsonSink& out) {
   thread_local std::vector<Node> stack;
   const std::size_t base = stack.size();
   struct Trim {  // leave the scratch stack as found, also when `out` throws
@@ -420,7 +471,7 @@ const std::uint8_t* write_node(bool is_object, const std::uint8_t* p, PathId fie
 
 // Writes one value of type `tag` at p; returns the end of the value.
 const std::uint8_t* write_value(PackedTag tag, const std::uint8_t* p, PathId field,
-                                const Dictionary& dict, std::string& out) {
+                                const Dictionary& dict, JsonSink& out) {
   if (tag == PackedTag::kObject || tag == PackedTag::kArray) {
     skip_varint(p);
     return write_node(tag == PackedTag::kObject, p, field, dict, out);
@@ -470,8 +521,7 @@ struct TrieNode {
 
 class Projector {
  public:
-  Projector(std::span<const std::vector<std::string>> paths, const Dictionary& dict,
-            std::string& out)
+  Projector(std::span<const std::vector<std::string>> paths, const Dictionary& dict, JsonSink& out)
       : dict_(dict), out_(out) {
     nodes_.emplace_back();
     for (const std::vector<std::string>& path : paths) {
@@ -540,7 +590,7 @@ class Projector {
   }
 
   const Dictionary& dict_;
-  std::string& out_;
+  JsonSink& out_;
   std::vector<TrieNode> nodes_;  // [0] is the root
 };
 
@@ -628,20 +678,23 @@ void release_value(PackedTag tag, std::string_view value, PathId field, Dictiona
 }
 
 void decode_document(std::string_view body, const Dictionary& dict, std::string& out) {
-  write_node(true, reinterpret_cast<const std::uint8_t*>(body.data()), kRootPath, dict, out);
+  JsonSink sink(out);
+  write_node(true, reinterpret_cast<const std::uint8_t*>(body.data()), kRootPath, dict, sink);
 }
 
 void decode_value(PackedTag tag, std::string_view value, PathId field, const Dictionary& dict,
                   std::string& out) {
-  write_value(tag, reinterpret_cast<const std::uint8_t*>(value.data()), field, dict, out);
+  JsonSink sink(out);
+  write_value(tag, reinterpret_cast<const std::uint8_t*>(value.data()), field, dict, sink);
 }
 
 void decode_projected(std::string_view body, const Dictionary& dict,
                       std::span<const std::vector<std::string>> paths, std::string& out) {
-  Projector projector(paths, dict, out);
-  out.push_back('{');
+  JsonSink sink(out);
+  Projector projector(paths, dict, sink);
+  sink.push_back('{');
   projector.project(reinterpret_cast<const std::uint8_t*>(body.data()), 0);
-  out.push_back('}');
+  sink.push_back('}');
 }
 
 }  // namespace kora::doc
