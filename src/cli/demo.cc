@@ -201,6 +201,45 @@ int run_demo(std::ostream& out) {
   auto deleted = db.doc_del("users", "user:0");
   steps.show("doc_del users user:0", deleted.ok() && *deleted ? "true" : "?",
              deleted.ok() && *deleted);
+  out << "\nQueries and indexes (roaring bitmaps; the same answers with or without an index)\n";
+  auto paris = db.doc_count("users", "city = 'Paris'");
+  steps.show("doc_count users \"city = 'Paris'\" (no index: a scan)",
+             paris.ok() ? std::to_string(*paris) : paris.status().to_string(),
+             paris.ok() && *paris == 500);
+  steps.show("doc_create_index users city hash",
+             db.doc_create_index("users", "city", DocIndexType::kHash).to_string(), true);
+  auto paris_indexed = db.doc_count("users", "city = 'Paris'");
+  steps.show(
+      "doc_count users \"city = 'Paris'\" (from the index)",
+      paris_indexed.ok() ? std::to_string(*paris_indexed) : paris_indexed.status().to_string(),
+      paris_indexed.ok() && paris && *paris_indexed == *paris);
+  auto oldest = db.doc_find(
+      "users", "age >= 60 AND city = 'Berlin'",
+      {.projection = {"name", "age"}, .limit = 3, .order_by = "age", .descending = true});
+  std::string hits;
+  if (oldest.ok()) {
+    for (const DocHit& h : *oldest) hits += (hits.empty() ? "" : ", ") + h.id + " " + h.json;
+  }
+  steps.show("doc_find users \"age >= 60 AND city = 'Berlin'\" order_by age desc, limit 3",
+             oldest.ok() ? hits : oldest.status().to_string(),
+             oldest.ok() && oldest->size() == 3 && (*oldest)[0].id == "user:148" &&
+                 (*oldest)[0].json == R"({"name":"user 148","age":68})");
+  steps.show("doc_create_index users name unique",
+             db.doc_create_index("users", "name", DocIndexType::kUnique).to_string(), true);
+  auto clash = db.doc_set("users", "ada2", R"({"name":"Ada"})");
+  steps.show(R"(doc_set users ada2 {"name":"Ada"})", clash.status().to_string(),
+             clash.status().code() == ErrorCode::kConstraintViolation);
+  auto indexes = db.doc_indexes("users");
+  std::string listed;
+  if (indexes.ok()) {
+    for (const DocIndexInfo& i : *indexes) {
+      listed += (listed.empty() ? "" : ", ") + i.path + " (" + std::to_string(i.distinct_keys) +
+                " keys, " + std::to_string(i.bytes) + " bytes)";
+    }
+  }
+  steps.show("doc_indexes users", indexes.ok() ? listed : indexes.status().to_string(),
+             indexes.ok() && indexes->size() == 2);
+
   auto info = db.doc_collection_info("users");
   steps.show("doc_collection_info users", info.ok() ? to_json(*info) : info.status().to_string(),
              info.ok() && info->doc_count == 1001);
