@@ -11,9 +11,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <initializer_list>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -196,6 +198,44 @@ inline std::unique_ptr<benchmark::BenchmarkReporter> display_reporter(int argc, 
   }
   return std::make_unique<benchmark::ConsoleReporter>(
       static_cast<benchmark::ConsoleReporter::OutputOptions>(options));
+}
+
+// ---- main -------------------------------------------------------------------------------
+
+// The main() of the document benches over --kora_docs documents: reads --kora_shards (1 to
+// 1024, into `shard_count`) and --kora_docs (1 to 10M, into `docs`, whose value is the
+// default), runs the benchmarks through a SummaryReporter, then, when any ran,
+// `summary(reporter, out)` on stdout (console format) or stderr (json; stdout holds the
+// report); `release()` (e.g. joining shard workers) runs before benchmark::Shutdown().
+// Returns the exit status: 2 for bad flags, 1 when a benchmark reported an error or
+// `summary` returned false (a check failed), else 0.
+template <class Summary, class Release>
+int run_doc_benchmarks(int argc, char** argv, std::uint32_t& shard_count, std::size_t& docs,
+                       Summary summary, Release release) {
+  long long shards = 0;
+  auto doc_count = static_cast<long long>(docs);
+  if (!take_int_flags(
+          argc, argv,
+          {{"kora_shards", 1, 1024, &shards}, {"kora_docs", 1, 10'000'000, &doc_count}})) {
+    return 2;
+  }
+  shard_count = static_cast<std::uint32_t>(shards);
+  docs = static_cast<std::size_t>(doc_count);
+  const std::optional<bool> console = console_format(argc, argv);
+  if (!console) return 2;
+  SummaryReporter reporter(display_reporter(argc, argv));
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  const std::size_t ran = benchmark::RunSpecifiedBenchmarks(&reporter);
+  int status = reporter.errors() > 0 ? 1 : 0;
+  if (ran > 0 &&
+      !summary(static_cast<const SummaryReporter&>(reporter), *console ? std::cout : std::cerr)) {
+    status = 1;
+  }
+  std::cout.flush();
+  release();
+  benchmark::Shutdown();
+  return status;
 }
 
 }  // namespace kora_bench

@@ -66,6 +66,7 @@
 
 #include "bench_util.h"
 #include "kora/kora.h"
+#include "naive_store.h"
 #include "user_docs.h"
 
 namespace {
@@ -74,7 +75,13 @@ using kora_bench::console_format;
 using kora_bench::display_reporter;
 using kora_bench::fixed;
 using kora_bench::flag;
+using kora_bench::g_crt;
+using kora_bench::NaiveEntry;
+using kora_bench::parse_value;
 using kora_bench::rate;
+using kora_bench::RjValue;
+using kora_bench::RjWriter;
+using kora_bench::same_value;
 using kora_bench::SummaryReporter;
 using kora_bench::take_int_flags;
 using kora_bench::timed_rng;
@@ -86,9 +93,6 @@ constexpr std::uint64_t kSeed = 42;
 constexpr std::size_t kBatchDocs = 1000;     // documents per doc_mset
 constexpr std::size_t kVerifySamples = 512;  // ids checked before timing
 constexpr double kMinTime = 0.2;             // seconds per benchmark run
-// Naive pool chunk = 250% of the JSON bytes: these DOMs take about 2x their JSON text (at
-// most 2.25x), so one chunk holds each whole DOM.
-constexpr std::size_t kNaivePoolPercent = 250;
 constexpr std::string_view kCollection = "users";
 constexpr std::string_view kLoadCollection = "load";
 constexpr std::array<std::string_view, 2> kProjection = {"name", "address.city"};
@@ -101,34 +105,6 @@ std::size_t g_verified_samples = 0;     // samples checked by the last verificat
 std::optional<kora::DocStorageInfo> g_load_info;  // doc_storage_info after BM_KoraLoad
 
 std::span<const std::string_view> projection() { return kProjection; }
-
-// ---- RapidJSON types ---------------------------------------------------------------------
-
-using RjPool = rapidjson::MemoryPoolAllocator<rapidjson::CrtAllocator>;
-using RjValue = rapidjson::GenericValue<rapidjson::UTF8<>, RjPool>;
-using RjDocument = rapidjson::GenericDocument<rapidjson::UTF8<>, RjPool, rapidjson::CrtAllocator>;
-using RjWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-constexpr unsigned kRjParseFlags = rapidjson::kParseFullPrecisionFlag;
-
-// Base allocator shared by every pool and parse stack (CrtAllocator is stateless); without
-// it each pool and each Document's stack `new`s its own.
-rapidjson::CrtAllocator g_crt;
-
-// For checks: JSON text parsed into a self-contained document (nullopt if invalid).
-std::optional<rapidjson::Document> parse_value(std::string_view json) {
-  std::optional<rapidjson::Document> doc(std::in_place);
-  doc->Parse<kRjParseFlags>(json.data(), json.size());
-  if (doc->HasParseError()) return std::nullopt;
-  return doc;
-}
-
-// true: both texts are valid JSON with the same value (object member order ignored, as
-// RapidJSON's operator== does).
-bool same_value(std::string_view a, std::string_view b) {
-  const auto va = parse_value(a);
-  const auto vb = parse_value(b);
-  return va && vb && *va == *vb;
-}
 
 // ---- Projection from a DOM -----------------------------------------------------------------
 
@@ -228,21 +204,12 @@ struct NaiveWriter {
 
 class NaiveStore {
  public:
-  struct Entry {
-    explicit Entry(std::size_t chunk_bytes) : pool(chunk_bytes, &g_crt) {}
-    RjPool pool;  // this document's own pool
-    RjValue root;
-  };
+  using Entry = NaiveEntry;
 
   // Creates or replaces the document. false: not a JSON object (nothing changes).
   bool set(std::string_view id, std::string_view json) {
-    auto entry = std::make_unique<Entry>(json.size() * kNaivePoolPercent / 100);
-    {
-      RjDocument doc(&entry->pool, 1024, &g_crt);
-      doc.Parse<kRjParseFlags>(json.data(), json.size());
-      if (doc.HasParseError() || !doc.IsObject()) return false;
-      entry->root.Swap(doc);  // the values stay in entry->pool
-    }
+    auto entry = NaiveEntry::parse(json);
+    if (entry == nullptr) return false;
     map_.insert_or_assign(std::string(id), std::move(entry));
     return true;
   }

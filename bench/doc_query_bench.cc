@@ -73,22 +73,27 @@
 
 #include "bench_util.h"
 #include "kora/kora.h"
+#include "naive_store.h"
 #include "user_docs.h"
 
 namespace {
 
 using kora_bench::fixed;
+using kora_bench::g_crt;
 using kora_bench::kUserCities;
 using kora_bench::kUserCountries;
+using kora_bench::NaiveEntry;
 using kora_bench::rate;
+using kora_bench::RjValue;
+using kora_bench::RjWriter;
+using kora_bench::same_value;
 using kora_bench::SummaryReporter;
 using kora_bench::timed_rng;
 using kora_bench::XorShift64;
 
 constexpr std::uint64_t kSeed = 42;
-constexpr std::size_t kBatchDocs = 1000;        // documents per doc_mset
-constexpr double kMinTime = 0.5;                // seconds per benchmark run
-constexpr std::size_t kNaivePoolPercent = 250;  // as doc_bench.cc: one chunk holds a DOM
+constexpr std::size_t kBatchDocs = 1000;  // documents per doc_mset
+constexpr double kMinTime = 0.5;          // seconds per benchmark run
 // Hash indexes on country, city and active, a sorted index on score.
 constexpr std::string_view kIndexed = "users_indexed";
 // The same documents, no index.
@@ -102,24 +107,7 @@ constexpr double kSqliteFullSortSeconds = 0.63;  // SQLite ORDER BY of 1M rows, 
 std::uint32_t g_shard_count = 0;  // 0: default_shard_count()
 std::size_t g_docs = 1'000'000;   // --kora_docs
 
-// ---- RapidJSON (small adapters of doc_bench.cc's, which are not shared) --------------------
-
-using RjPool = rapidjson::MemoryPoolAllocator<rapidjson::CrtAllocator>;
-using RjValue = rapidjson::GenericValue<rapidjson::UTF8<>, RjPool>;
-using RjDocument = rapidjson::GenericDocument<rapidjson::UTF8<>, RjPool, rapidjson::CrtAllocator>;
-using RjWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-constexpr unsigned kRjParseFlags = rapidjson::kParseFullPrecisionFlag;
-
-rapidjson::CrtAllocator g_crt;  // shared base allocator of every pool (stateless)
-
-// true: both texts are valid JSON with the same value (member order ignored).
-bool same_value(std::string_view a, std::string_view b) {
-  rapidjson::Document va;
-  rapidjson::Document vb;
-  va.Parse<kRjParseFlags>(a.data(), a.size());
-  vb.Parse<kRjParseFlags>(b.data(), b.size());
-  return !va.HasParseError() && !vb.HasParseError() && va == vb;
-}
+// ---- RapidJSON (naive_store.h, shared with doc_bench.cc) ------------------------------------
 
 std::string_view view(const RjValue& s) { return {s.GetString(), s.GetStringLength()}; }
 
@@ -150,21 +138,12 @@ struct NaiveHit {
 
 class NaiveStore {
  public:
-  struct Entry {
-    explicit Entry(std::size_t chunk_bytes) : pool(chunk_bytes, &g_crt) {}
-    RjPool pool;  // this document's own pool
-    RjValue root;
-  };
+  using Entry = NaiveEntry;
 
   // Appends a document. false: not a JSON object.
   bool add(std::string_view id, std::string_view json) {
-    auto entry = std::make_unique<Entry>(json.size() * kNaivePoolPercent / 100);
-    {
-      RjDocument doc(&entry->pool, 1024, &g_crt);
-      doc.Parse<kRjParseFlags>(json.data(), json.size());
-      if (doc.HasParseError() || !doc.IsObject()) return false;
-      entry->root.Swap(doc);  // the values stay in entry->pool
-    }
+    auto entry = NaiveEntry::parse(json);
+    if (entry == nullptr) return false;
     ids_.emplace_back(id);
     entries_.push_back(std::move(entry));
     return true;
@@ -653,24 +632,33 @@ Fixture* prepare(benchmark::State& state, std::initializer_list<std::string_view
 
 // ---- Benchmarks ---------------------------------------------------------------------------
 
-// kora doc_count on the indexed collection, the queries of one family in timed_rng order
-// (the baselines of the family draw the same sequence).
-void kora_count_loop(benchmark::State& state, std::string_view family,
-                     std::vector<CountQuery> Fixture::*queries) {
-  Fixture* f = prepare(state, {family});
+// A timed loop over the queries of one family in timed_rng order (so every benchmark of the
+// family draws the same sequence): `answer(fixture, query)` makes one call and returns
+// whether it gave the expected answer; any wrong one skips the benchmark with `error`
+// afterwards. Items are calls.
+template <class Answer>
+void query_loop(benchmark::State& state, std::initializer_list<std::string_view> families,
+                std::vector<CountQuery> Fixture::*queries, const char* error, Answer answer) {
+  Fixture* f = prepare(state, families);
   if (f == nullptr) return;
   const std::vector<CountQuery>& qs = f->*queries;
   const auto n = static_cast<std::uint32_t>(qs.size());
   XorShift64 rng = timed_rng(0);
   std::int64_t bad = 0;
-  for (auto _ : state) {
-    const CountQuery& q = qs[rng.index(n)];
-    auto r = f->db->doc_count(kIndexed, q.where);
-    bad += !r.ok() || *r != q.expected;
-    benchmark::DoNotOptimize(r);
-  }
+  for (auto _ : state) bad += !answer(*f, qs[rng.index(n)]);
   state.SetItemsProcessed(state.iterations());
-  if (bad != 0) state.SkipWithError("kora doc_count failed or miscounted in the timed loop");
+  if (bad != 0) state.SkipWithError(error);
+}
+
+// kora doc_count on the indexed collection.
+void kora_count_loop(benchmark::State& state, std::string_view family,
+                     std::vector<CountQuery> Fixture::*queries) {
+  query_loop(state, {family}, queries, "kora doc_count failed or miscounted in the timed loop",
+             [](Fixture& f, const CountQuery& q) {
+               auto r = f.db->doc_count(kIndexed, q.where);
+               benchmark::DoNotOptimize(r);
+               return r.ok() && *r == q.expected;
+             });
 }
 
 void BM_KoraCountEq(benchmark::State& state) { kora_count_loop(state, kCheckEq, &Fixture::eq); }
@@ -681,100 +669,57 @@ void BM_KoraCountAndCity(benchmark::State& state) {
   kora_count_loop(state, kCheckAndCity, &Fixture::and_city);
 }
 
+// A baseline count: `count(fixture, query)` must give the query's expected count.
+template <class Count>
+void count_loop(benchmark::State& state, std::initializer_list<std::string_view> families,
+                std::vector<CountQuery> Fixture::*queries, const char* error, Count count) {
+  query_loop(state, families, queries, error, [&](Fixture& f, const CountQuery& q) {
+    const std::uint64_t c = count(f, q);
+    benchmark::DoNotOptimize(c);
+    return c == q.expected;
+  });
+}
+
 void BM_RoaringAndActive(benchmark::State& state) {
-  Fixture* f = prepare(state, {kCheckRoaring});
-  if (f == nullptr) return;
-  const auto n = static_cast<std::uint32_t>(f->and_active.size());
-  XorShift64 rng = timed_rng(0);
-  std::int64_t bad = 0;
-  for (auto _ : state) {
-    const CountQuery& q = f->and_active[rng.index(n)];
-    const std::uint64_t c = f->country_bitmaps[q.country].and_cardinality(f->active_bitmap);
-    bad += c != q.expected;
-    benchmark::DoNotOptimize(c);
-  }
-  state.SetItemsProcessed(state.iterations());
-  if (bad != 0) state.SkipWithError("CRoaring miscounted in the timed loop");
+  count_loop(state, {kCheckRoaring}, &Fixture::and_active, "CRoaring miscounted in the timed loop",
+             [](Fixture& f, const CountQuery& q) {
+               return f.country_bitmaps[q.country].and_cardinality(f.active_bitmap);
+             });
 }
-
 void BM_RoaringAndCity(benchmark::State& state) {
-  Fixture* f = prepare(state, {kCheckRoaring});
-  if (f == nullptr) return;
-  const auto n = static_cast<std::uint32_t>(f->and_city.size());
-  XorShift64 rng = timed_rng(0);
-  std::int64_t bad = 0;
-  for (auto _ : state) {
-    const CountQuery& q = f->and_city[rng.index(n)];
-    const std::uint64_t c = f->country_bitmaps[q.country].and_cardinality(f->city_bitmaps[q.city]);
-    bad += c != q.expected;
-    benchmark::DoNotOptimize(c);
-  }
-  state.SetItemsProcessed(state.iterations());
-  if (bad != 0) state.SkipWithError("CRoaring miscounted in the timed loop");
+  count_loop(state, {kCheckRoaring}, &Fixture::and_city, "CRoaring miscounted in the timed loop",
+             [](Fixture& f, const CountQuery& q) {
+               return f.country_bitmaps[q.country].and_cardinality(f.city_bitmaps[q.city]);
+             });
 }
-
 void BM_NaiveCountEq(benchmark::State& state) {
-  Fixture* f = prepare(state, {});
-  if (f == nullptr) return;
-  const auto n = static_cast<std::uint32_t>(f->eq.size());
-  XorShift64 rng = timed_rng(0);
-  std::int64_t bad = 0;
-  for (auto _ : state) {
-    const CountQuery& q = f->eq[rng.index(n)];
-    const std::uint64_t c = f->naive.count_eq(kUserCountries[q.country]);
-    bad += c != q.expected;
-    benchmark::DoNotOptimize(c);
-  }
-  state.SetItemsProcessed(state.iterations());
-  if (bad != 0) state.SkipWithError("naive miscounted in the timed loop");
+  count_loop(
+      state, {}, &Fixture::eq, "naive miscounted in the timed loop",
+      [](Fixture& f, const CountQuery& q) { return f.naive.count_eq(kUserCountries[q.country]); });
 }
-
 void BM_NaiveCountAndActive(benchmark::State& state) {
-  Fixture* f = prepare(state, {});
-  if (f == nullptr) return;
-  const auto n = static_cast<std::uint32_t>(f->and_active.size());
-  XorShift64 rng = timed_rng(0);
-  std::int64_t bad = 0;
-  for (auto _ : state) {
-    const CountQuery& q = f->and_active[rng.index(n)];
-    const std::uint64_t c = f->naive.count_and_active(kUserCountries[q.country]);
-    bad += c != q.expected;
-    benchmark::DoNotOptimize(c);
-  }
-  state.SetItemsProcessed(state.iterations());
-  if (bad != 0) state.SkipWithError("naive miscounted in the timed loop");
+  count_loop(state, {}, &Fixture::and_active, "naive miscounted in the timed loop",
+             [](Fixture& f, const CountQuery& q) {
+               return f.naive.count_and_active(kUserCountries[q.country]);
+             });
 }
 
 void BM_KoraFindEq10(benchmark::State& state) {
-  Fixture* f = prepare(state, {kCheckFind});
-  if (f == nullptr) return;
-  const auto n = static_cast<std::uint32_t>(f->eq.size());
-  XorShift64 rng = timed_rng(0);
-  std::int64_t bad = 0;
-  for (auto _ : state) {
-    const CountQuery& q = f->eq[rng.index(n)];
-    auto r = f->db->doc_find(kIndexed, q.where, f->find_options);
-    bad += !r.ok() || r->size() != std::min<std::uint64_t>(kFindLimit, q.expected);
-    benchmark::DoNotOptimize(r);
-  }
-  state.SetItemsProcessed(state.iterations());
-  if (bad != 0) state.SkipWithError("kora doc_find failed or short in the timed loop");
+  query_loop(state, {kCheckFind}, &Fixture::eq, "kora doc_find failed or short in the timed loop",
+             [](Fixture& f, const CountQuery& q) {
+               auto r = f.db->doc_find(kIndexed, q.where, f.find_options);
+               benchmark::DoNotOptimize(r);
+               return r.ok() && r->size() == std::min<std::uint64_t>(kFindLimit, q.expected);
+             });
 }
 
 void BM_NaiveFindEq10(benchmark::State& state) {
-  Fixture* f = prepare(state, {kCheckFind});
-  if (f == nullptr) return;
-  const auto n = static_cast<std::uint32_t>(f->eq.size());
-  XorShift64 rng = timed_rng(0);
-  std::int64_t bad = 0;
-  for (auto _ : state) {
-    const CountQuery& q = f->eq[rng.index(n)];
-    auto r = f->naive.find_eq(kUserCountries[q.country], kFindLimit);
-    bad += r.size() != std::min<std::uint64_t>(kFindLimit, q.expected);
-    benchmark::DoNotOptimize(r);
-  }
-  state.SetItemsProcessed(state.iterations());
-  if (bad != 0) state.SkipWithError("naive find short in the timed loop");
+  query_loop(state, {kCheckFind}, &Fixture::eq, "naive find short in the timed loop",
+             [](Fixture& f, const CountQuery& q) {
+               auto r = f.naive.find_eq(kUserCountries[q.country], kFindLimit);
+               benchmark::DoNotOptimize(r);
+               return r.size() == std::min<std::uint64_t>(kFindLimit, q.expected);
+             });
 }
 
 // Process CPU time (every thread: the caller, the shard workers, their spinning) against
@@ -1096,25 +1041,11 @@ void print_summary(const SummaryReporter& r, std::ostream& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  long long shards = 0;
-  auto docs = static_cast<long long>(g_docs);
-  if (!kora_bench::take_int_flags(
-          argc, argv, {{"kora_shards", 1, 1024, &shards}, {"kora_docs", 1, 10'000'000, &docs}})) {
-    return 2;
-  }
-  g_shard_count = static_cast<std::uint32_t>(shards);
-  g_docs = static_cast<std::size_t>(docs);
-  const std::optional<bool> console = kora_bench::console_format(argc, argv);
-  if (!console) return 2;
-  SummaryReporter reporter(kora_bench::display_reporter(argc, argv));
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
-  const std::size_t ran = benchmark::RunSpecifiedBenchmarks(&reporter);
-  if (ran > 0) print_summary(reporter, *console ? std::cout : std::cerr);
-  std::cout.flush();
-  int status = reporter.errors() > 0 ? 1 : 0;
-  if (g_fixture && (!g_fixture->error.empty() || !g_fixture->check_failures.empty())) status = 1;
-  g_fixture.reset();  // join the shard workers before static destruction
-  benchmark::Shutdown();
-  return status;
+  return kora_bench::run_doc_benchmarks(
+      argc, argv, g_shard_count, g_docs,
+      [](const SummaryReporter& reporter, std::ostream& out) {
+        print_summary(reporter, out);
+        return !g_fixture || (g_fixture->error.empty() && g_fixture->check_failures.empty());
+      },
+      [] { g_fixture.reset(); });  // join the shard workers before static destruction
 }

@@ -168,30 +168,13 @@ void print_summary(const SummaryReporter& reporter, std::ostream& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  long long shards = 0;
-  auto docs = static_cast<long long>(g_docs);
-  if (!kora_bench::take_int_flags(
-          argc, argv, {{"kora_shards", 1, 1024, &shards}, {"kora_docs", 1, 10'000'000, &docs}})) {
-    return 2;
-  }
-  g_shard_count = static_cast<std::uint32_t>(shards);
-  g_docs = static_cast<std::size_t>(docs);
-  const std::optional<bool> console = kora_bench::console_format(argc, argv);
-  if (!console) return 2;
-  SummaryReporter reporter(kora_bench::display_reporter(argc, argv));
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
-  const std::size_t ran = benchmark::RunSpecifiedBenchmarks(&reporter);
-  int status = reporter.errors() > 0 ? 1 : 0;
-  if (ran > 0) {
-    if (const std::string error = verify(fixture()); !error.empty()) {
-      std::cerr << "verification failed: " << error << "\n";
-      status = 1;
-    }
-    print_summary(reporter, *console ? std::cout : std::cerr);
-  }
-  std::cout.flush();
-  g_fixture.reset();  // join the shard workers before static destruction
-  benchmark::Shutdown();
-  return status;
+  return kora_bench::run_doc_benchmarks(
+      argc, argv, g_shard_count, g_docs,
+      [](const SummaryReporter& reporter, std::ostream& out) {
+        const std::string error = verify(fixture());
+        if (!error.empty()) std::cerr << "verification failed: " << error << "\n";
+        print_summary(reporter, out);
+        return error.empty();
+      },
+      [] { g_fixture.reset(); });  // join the shard workers before static destruction
 }
