@@ -15,8 +15,7 @@ bool is_container(PackedTag tag) { return tag == PackedTag::kObject || tag == Pa
 }  // namespace
 
 CollectionIndexes::CollectionIndexes()
-    : presence_(0, std::hash<PathId>(), std::equal_to<>(),
-                CountingAllocator<std::pair<const PathId, Bitmap>>(&presence_table_bytes_)) {}
+    : presence_(CountingAllocator<Bitmap>(&presence_table_bytes_)) {}
 
 IndexedField CollectionIndexes::extract_field(const Index& index, std::string_view body,
                                               const Dictionary& dict) const {
@@ -54,8 +53,7 @@ void CollectionIndexes::extract(std::string_view body, const Dictionary& dict,
   }
 }
 
-void CollectionIndexes::add_to_index(std::size_t position, DocNumber doc,
-                                     const IndexedField& field) {
+void CollectionIndexes::add_field(std::size_t position, DocNumber doc, const IndexedField& field) {
   Index& index = indexes_[position];
   switch (index.definition.type) {
     case FieldIndexType::kHash:
@@ -75,44 +73,74 @@ void CollectionIndexes::add_to_index(std::size_t position, DocNumber doc,
   }
 }
 
+void CollectionIndexes::remove_field(std::size_t position, DocNumber doc,
+                                     const IndexedField& field) {
+  Index& index = indexes_[position];
+  switch (index.definition.type) {
+    case FieldIndexType::kHash:
+    case FieldIndexType::kUnique:
+      if (field.kind == IndexedField::Kind::kScalar) index.hash->remove(field.key, doc);
+      break;
+    case FieldIndexType::kSorted:
+      if (field.kind == IndexedField::Kind::kScalar) {
+        index.sorted->remove(field.key, doc);
+      } else {
+        index.non_scalar.remove(doc);
+      }
+      break;
+    case FieldIndexType::kArray:
+      if (field.kind == IndexedField::Kind::kArray) {
+        index.array->remove_elements(field.elements, doc);
+      }
+      break;
+  }
+}
+
+void CollectionIndexes::add_to_index(std::size_t position, DocNumber doc,
+                                     const IndexedField& field) {
+  add_field(position, doc, field);
+}
+
 void CollectionIndexes::add(DocNumber doc, const IndexedValues& values) {
   live_.add(doc);
   for (const PathId path : values.present) {
-    auto [it, fresh] = presence_.try_emplace(path);
-    it->second.add(doc);
+    if (path >= presence_.size()) presence_.resize(path + 1);
+    presence_[path].add(doc);
   }
-  for (std::size_t i = 0; i < indexes_.size(); ++i) add_to_index(i, doc, values.fields[i]);
+  for (std::size_t i = 0; i < indexes_.size(); ++i) add_field(i, doc, values.fields[i]);
 }
 
 void CollectionIndexes::remove(DocNumber doc, const IndexedValues& values) {
   live_.remove(doc);
   for (const PathId path : values.present) {
-    auto it = presence_.find(path);
-    if (it == presence_.end()) continue;
-    it->second.remove(doc);
-    if (it->second.isEmpty()) presence_.erase(it);
+    if (path >= presence_.size()) continue;
+    Bitmap& bitmap = presence_[path];
+    bitmap.remove(doc);
+    if (bitmap.isEmpty()) bitmap = Bitmap();  // give its containers back
   }
   for (std::size_t i = 0; i < indexes_.size() && i < values.fields.size(); ++i) {
-    Index& index = indexes_[i];
-    const IndexedField& field = values.fields[i];
-    switch (index.definition.type) {
-      case FieldIndexType::kHash:
-      case FieldIndexType::kUnique:
-        if (field.kind == IndexedField::Kind::kScalar) index.hash->remove(field.key, doc);
-        break;
-      case FieldIndexType::kSorted:
-        if (field.kind == IndexedField::Kind::kScalar) {
-          index.sorted->remove(field.key, doc);
-        } else {
-          index.non_scalar.remove(doc);
-        }
-        break;
-      case FieldIndexType::kArray:
-        if (field.kind == IndexedField::Kind::kArray) {
-          index.array->remove_elements(field.elements, doc);
-        }
-        break;
+    remove_field(i, doc, values.fields[i]);
+  }
+}
+
+void CollectionIndexes::replace(DocNumber doc, const IndexedValues& before,
+                                const IndexedValues& after) {
+  if (before.present != after.present) {
+    for (const PathId path : before.present) {
+      if (path >= presence_.size()) continue;
+      Bitmap& bitmap = presence_[path];
+      bitmap.remove(doc);
+      if (bitmap.isEmpty()) bitmap = Bitmap();
     }
+    for (const PathId path : after.present) {
+      if (path >= presence_.size()) presence_.resize(path + 1);
+      presence_[path].add(doc);
+    }
+  }
+  for (std::size_t i = 0; i < indexes_.size(); ++i) {
+    if (before.fields[i] == after.fields[i]) continue;
+    remove_field(i, doc, before.fields[i]);
+    add_field(i, doc, after.fields[i]);
   }
 }
 
@@ -149,8 +177,8 @@ bool CollectionIndexes::drop_index(std::string_view path_text) {
 }
 
 const Bitmap* CollectionIndexes::presence(PathId path) const {
-  auto it = presence_.find(path);
-  return it == presence_.end() ? nullptr : &it->second;
+  if (path >= presence_.size() || presence_[path].isEmpty()) return nullptr;
+  return &presence_[path];
 }
 
 const CollectionIndexes::Index* CollectionIndexes::find(
@@ -173,7 +201,7 @@ std::uint64_t CollectionIndexes::index_bytes(const Index& index) const {
 MemoryCounter CollectionIndexes::memory() const {
   MemoryCounter total = presence_table_bytes_;
   count_in(total, bitmap_memory(live_));
-  for (const auto& [path, bitmap] : presence_) count_in(total, bitmap_memory(bitmap));
+  for (const Bitmap& bitmap : presence_) count_in(total, bitmap_memory(bitmap));
   for (const Index& index : indexes_) {
     if (index.hash) count_in(total, index.hash->memory());
     if (index.sorted) count_in(total, index.sorted->memory());

@@ -17,8 +17,10 @@
 // body is released). A write extracts the old body's values, writes, then remove(old) and
 // add(new); a failed write touches nothing here.
 //
-// Presence bitmaps are keyed by PathId: a path id is only reclaimed when no document uses
-// it, and then its bitmap is empty and erased, so a reused id starts from nothing.
+// Presence bitmaps are a table indexed by PathId (the dictionary hands out small, dense
+// ids), so a write finds each of its paths' bitmaps without hashing. A path id is only
+// reclaimed when no document uses it; its bitmap is then empty (and its memory given
+// back), so a reused id starts from nothing.
 //
 // Thread safety: none; runs on its shard.
 #pragma once
@@ -47,6 +49,8 @@ struct IndexedField {
   Kind kind = Kind::kMissing;
   ScalarKey key;                    // kScalar
   std::vector<ScalarKey> elements;  // kArray, for array indexes: distinct scalar elements
+
+  friend bool operator==(const IndexedField&, const IndexedField&) = default;
 };
 
 // What one body contributes to a shard's bitmaps.
@@ -83,6 +87,9 @@ class CollectionIndexes {
 
   void add(DocNumber doc, const IndexedValues& values);
   void remove(DocNumber doc, const IndexedValues& values);
+  // A stored document's new contents: touches only what changed (an update of one value
+  // usually leaves every presence bit and most index entries as they were).
+  void replace(DocNumber doc, const IndexedValues& before, const IndexedValues& after);
 
   // Adds an empty index (the caller backfills it with add_to_index). Kept sorted by path.
   // Returns its position.
@@ -102,12 +109,14 @@ class CollectionIndexes {
   std::uint64_t index_bytes(const Index& index) const;
 
  private:
-  using PresenceMap = std::unordered_map<PathId, Bitmap, std::hash<PathId>, std::equal_to<>,
-                                         CountingAllocator<std::pair<const PathId, Bitmap>>>;
+  using PresenceTable = std::vector<Bitmap, CountingAllocator<Bitmap>>;
+
+  void add_field(std::size_t position, DocNumber doc, const IndexedField& field);
+  void remove_field(std::size_t position, DocNumber doc, const IndexedField& field);
 
   MemoryCounter presence_table_bytes_;  // before presence_: its allocator points here
   Bitmap live_;
-  PresenceMap presence_;
+  PresenceTable presence_;  // by PathId
   std::vector<Index> indexes_;
   std::size_t unique_count_ = 0;
 };

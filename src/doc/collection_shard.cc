@@ -191,12 +191,12 @@ Result<bool> CollectionShard::set(std::string_view id, const ParsedDocument& doc
     if (record_has_ttl(arena_.get(number))) set_expiry(number, std::nullopt);
     release_record(number);
     arena_.replace(number, scratch_);
-    indexes_.remove(number, old_values_);
+    indexes_.replace(number, old_values_, new_values_);
   } else {
     number = arena_.insert(scratch_);
     id_map_.insert(id, hash, number, [this](DocNumber d) { return record_id(arena_.get(d)); });
+    indexes_.add(number, new_values_);
   }
-  indexes_.add(number, new_values_);
   if (expire_at) set_expiry(number, expire_at);
   maybe_compact(arena_.garbage_bytes() - std::min(garbage_before, arena_.garbage_bytes()));
   return !existing;
@@ -263,8 +263,7 @@ Result<bool> CollectionShard::update(std::string_view id, std::span<const EditOp
   ++generation_;
   const std::uint64_t garbage_before = arena_.garbage_bytes();
   arena_.replace(*number, scratch_);
-  indexes_.remove(*number, old_values_);
-  indexes_.add(*number, new_values_);
+  indexes_.replace(*number, old_values_, new_values_);
   maybe_compact(arena_.garbage_bytes() - std::min(garbage_before, arena_.garbage_bytes()));
   return true;
 }
