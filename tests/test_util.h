@@ -1,4 +1,5 @@
-// Shared helpers for the test suite: an injectable clock and error-code matchers.
+// Shared helpers for the test suite: an injectable clock, error-code matchers and a
+// collection config with the interning limits set.
 #pragma once
 
 #include <gmock/gmock.h>
@@ -7,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 
+#include "kora/document.h"
 #include "kora/status.h"
 
 namespace kora::testing {
@@ -42,6 +44,14 @@ MATCHER(IsOk, "is OK") {
   const ErrorCode actual = code_of(arg);
   *result_listener << "whose code is " << to_string(actual);
   return actual == ErrorCode::kOk;
+}
+
+// A collection config with the interning limits set (the rest default).
+inline DocCollectionConfig config(std::uint32_t max_terms = 10'000, std::uint32_t min_bytes = 4) {
+  DocCollectionConfig c;
+  c.max_interned_terms_per_field = max_terms;
+  c.min_interned_term_bytes = min_bytes;
+  return c;
 }
 
 }  // namespace kora::testing

@@ -53,7 +53,8 @@ void CollectionIndexes::extract(std::string_view body, const Dictionary& dict,
   }
 }
 
-void CollectionIndexes::add_field(std::size_t position, DocNumber doc, const IndexedField& field) {
+void CollectionIndexes::add_to_index(std::size_t position, DocNumber doc,
+                                     const IndexedField& field) {
   Index& index = indexes_[position];
   switch (index.definition.type) {
     case FieldIndexType::kHash:
@@ -96,18 +97,13 @@ void CollectionIndexes::remove_field(std::size_t position, DocNumber doc,
   }
 }
 
-void CollectionIndexes::add_to_index(std::size_t position, DocNumber doc,
-                                     const IndexedField& field) {
-  add_field(position, doc, field);
-}
-
 void CollectionIndexes::add(DocNumber doc, const IndexedValues& values) {
   live_.add(doc);
   for (const PathId path : values.present) {
     if (path >= presence_.size()) presence_.resize(path + 1);
     presence_[path].add(doc);
   }
-  for (std::size_t i = 0; i < indexes_.size(); ++i) add_field(i, doc, values.fields[i]);
+  for (std::size_t i = 0; i < indexes_.size(); ++i) add_to_index(i, doc, values.fields[i]);
 }
 
 void CollectionIndexes::remove(DocNumber doc, const IndexedValues& values) {
@@ -140,7 +136,7 @@ void CollectionIndexes::replace(DocNumber doc, const IndexedValues& before,
   for (std::size_t i = 0; i < indexes_.size(); ++i) {
     if (before.fields[i] == after.fields[i]) continue;
     remove_field(i, doc, before.fields[i]);
-    add_field(i, doc, after.fields[i]);
+    add_to_index(i, doc, after.fields[i]);
   }
 }
 

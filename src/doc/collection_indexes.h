@@ -111,7 +111,6 @@ class CollectionIndexes {
  private:
   using PresenceTable = std::vector<Bitmap, CountingAllocator<Bitmap>>;
 
-  void add_field(std::size_t position, DocNumber doc, const IndexedField& field);
   void remove_field(std::size_t position, DocNumber doc, const IndexedField& field);
 
   MemoryCounter presence_table_bytes_;  // before presence_: its allocator points here

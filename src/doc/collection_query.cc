@@ -91,8 +91,8 @@ std::optional<std::uint64_t> CollectionShard::exact_count(const Query& query) {
 std::uint64_t CollectionShard::count(const Query& query) {
   sweep_expired(std::numeric_limits<std::size_t>::max());
   const BoundQuery bound = bind_query(query, dictionary_);
-  if (const std::optional<std::uint64_t> n = doc::exact_count(query, bound, indexes_)) return *n;
   const Candidates candidates = plan(query, bound, indexes_);
+  if (candidates.exact()) return candidates.set().cardinality();
   std::uint64_t n = 0;
   for_each_doc(candidates.set(), [&](DocNumber doc) {
     n += matches(bound, record_body(arena_.get(doc))) ? 1 : 0;

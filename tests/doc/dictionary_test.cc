@@ -8,18 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "test_util.h"
+
 namespace kora::doc {
 namespace {
 
+using ::kora::testing::config;
 using ::testing::ElementsAre;
 using ::testing::Optional;
-
-DocCollectionConfig config(std::uint32_t max_terms = 10'000, std::uint32_t min_bytes = 4) {
-  DocCollectionConfig c;
-  c.max_interned_terms_per_field = max_terms;
-  c.min_interned_term_bytes = min_bytes;
-  return c;
-}
 
 class DictionaryTest : public ::testing::Test {
  protected:

@@ -22,18 +22,12 @@
 namespace kora::doc {
 namespace {
 
+using ::kora::testing::config;
 using ::kora::testing::IsOk;
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 
 constexpr IngestLimits kLimits{64u << 20, 128};
-
-DocCollectionConfig config(std::uint32_t max_terms = 10'000, std::uint32_t min_bytes = 4) {
-  DocCollectionConfig c;
-  c.max_interned_terms_per_field = max_terms;
-  c.min_interned_term_bytes = min_bytes;
-  return c;
-}
 
 ::testing::AssertionResult same(element a, element b, const std::string& where = "$");
 

@@ -19,6 +19,7 @@
 #include "doc/packed_codec.h"
 #include "doc/query_reference.h"
 #include "doc/where_parser.h"
+#include "test_util.h"
 
 namespace kora::doc {
 namespace {
@@ -26,13 +27,6 @@ namespace {
 using namespace kora::testing;  // the reference evaluator and the generators
 
 constexpr IngestLimits kLimits{64u << 20, 128};
-
-DocCollectionConfig config(std::uint32_t max_terms = 10'000, std::uint32_t min_bytes = 4) {
-  DocCollectionConfig c;
-  c.max_interned_terms_per_field = max_terms;
-  c.min_interned_term_bytes = min_bytes;
-  return c;
-}
 
 // Documents encoded into one dictionary, released again at the end.
 class Store {
