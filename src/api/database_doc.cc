@@ -2,10 +2,14 @@
 // (collection, id), fan-out and merge; the work runs in doc::CollectionShard.
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "api/database_impl.h"
@@ -107,32 +111,83 @@ std::string generate_document_id(std::int64_t now_ms) {
   return id;
 }
 
-// Reserves the batch's values for the collection's unique indexes (see
-// UniqueRegistry::reserve_batch); a clash names the entry in detail()->batch_index.
-Status reserve_unique_values(Database::Impl& impl, std::string_view collection,
-                             std::span<const DocEntry> entries,
-                             std::span<const doc::ParsedDocument> parsed) {
-  const std::shared_ptr<doc::UniqueRegistry> unique = impl.unique_registry(collection);
-  if (unique == nullptr) return not_found(collection);
-  const auto paths = unique->paths();
-  if (paths.empty() || entries.empty()) return {};
+// Where validate_batch parses entry i: the batch's own documents, or one scratch document
+// when the shards decode the text themselves.
+using ParseSlot = doc::FunctionRef<doc::ParsedDocument&(std::size_t)>;
+
+// Checks every entry of a doc_mset batch on the calling thread (id, TTL, JSON), then
+// reserves the batch's values for the collection's unique indexes (see
+// UniqueRegistry::reserve_batch), so no write of an accepted batch can fail on a clash.
+// An error names the entry in detail()->batch_index and reserves nothing. Fills
+// `expire_at` (absolute expiry per entry) when some entry has a TTL. Takes no lock that a
+// thread waiting on a shard may hold (doc_mset's shards wait for it).
+Status validate_batch(Database::Impl& impl, doc::UniqueRegistry& unique,
+                      std::span<const DocEntry> entries, const doc::IngestLimits& limits,
+                      ParseSlot slot, std::vector<doc::CollectionShard::ExpireAt>& expire_at) {
+  const auto paths = unique.paths();
   std::vector<doc::UniqueRegistry::Claim> claims;
   claims.reserve(entries.size() * paths.size());
-  std::vector<doc::UniqueRegistry::BatchEntry> batch(entries.size());
   for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (Status s = check_document_id(entries[i].id); !s.ok()) return with_batch_index(s, i);
+    if (entries[i].ttl) {
+      auto at = expire_at_of(impl, entries[i].ttl);
+      if (!at.ok()) return with_batch_index(at.status(), i);
+      expire_at.resize(entries.size());
+      expire_at[i] = *at;
+    }
+    doc::ParsedDocument& parsed = slot(i);
+    if (Status s = doc::parse_document_into(entries[i].json, limits, parsed); !s.ok()) {
+      return with_batch_index(s, i);
+    }
     for (const auto& [text, segments] : paths) {
-      claims.push_back({text, std::nullopt, doc::unique_key_at(parsed[i].root(), segments)});
+      claims.push_back({text, std::nullopt, doc::unique_key_at(parsed.root(), segments)});
     }
   }
+  if (paths.empty() || entries.empty()) return {};
+  std::vector<doc::UniqueRegistry::BatchEntry> batch(entries.size());
   for (std::size_t i = 0; i < entries.size(); ++i) {
     batch[i] = {entries[i].id, std::span<const doc::UniqueRegistry::Claim>(claims).subspan(
                                    i * paths.size(), paths.size())};
   }
-  if (auto failure = unique->reserve_batch(batch, impl.engine().clock().now_ms())) {
+  if (auto failure = unique.reserve_batch(batch, impl.engine().clock().now_ms())) {
     return with_batch_index(failure->second, failure->first);
   }
   return {};
 }
+
+// Waits until `verdict` leaves `pending` and returns it. A batch's verdict usually comes
+// within a millisecond, sooner than a sleeping thread wakes on this kind of machine (a
+// futex wake-up costs hundreds of microseconds under load), so the wait spins first,
+// yielding now and then to let the validating caller run; past a millisecond it sleeps.
+std::uint32_t wait_for_verdict(const std::atomic<std::uint32_t>& verdict, std::uint32_t pending) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point sleep_after = Clock::now() + std::chrono::milliseconds(1);
+  for (std::uint32_t spins = 1;; ++spins) {
+    const std::uint32_t v = verdict.load(std::memory_order_acquire);
+    if (v != pending) return v;
+    if (spins % 64 != 0) {
+      shard::cpu_relax();
+    } else if (Clock::now() < sleep_after) {
+      std::this_thread::yield();
+    } else {
+      verdict.wait(pending, std::memory_order_acquire);
+    }
+  }
+}
+
+// Keeps a thread's batch of parsed documents from pinning what a large document or batch
+// made it grow to.
+struct TrimScratch {
+  std::vector<doc::ParsedDocument>& pool;
+  std::span<doc::ParsedDocument> used;
+  ~TrimScratch() {
+    trim_scratch(used);
+    if (pool.size() > kMaxRetainedBatch) {
+      pool.resize(kMaxRetainedBatch);
+      pool.shrink_to_fit();
+    }
+  }
+};
 
 }  // namespace
 
@@ -282,58 +337,107 @@ Result<std::vector<DocSetResult>> Database::doc_mset(std::string_view collection
                                                      std::span<const DocEntry> entries) {
   KORA_RETURN_IF_ERROR(check_collection_name(collection));
   return core::guarded([&]() -> Result<std::vector<DocSetResult>> {
-    // Everything is validated and parsed before any shard is touched: all or nothing.
-    std::vector<doc::ParsedDocument>& pool = scratch_batch(entries.size());
-    const std::span<doc::ParsedDocument> parsed(pool.data(), entries.size());
-    struct Trim {
-      std::vector<doc::ParsedDocument>& pool;
-      std::span<doc::ParsedDocument> used;
-      ~Trim() {
-        trim_scratch(used);
-        if (pool.size() > kMaxRetainedBatch) {
-          pool.resize(kMaxRetainedBatch);
-          pool.shrink_to_fit();
-        }
-      }
-    } trim{pool, parsed};
-    const doc::IngestLimits limits = impl_->ingest_limits();
-    // Absolute expiry times, only allocated when some entry has a TTL.
-    std::vector<doc::CollectionShard::ExpireAt> expire_at;
-    for (std::size_t i = 0; i < entries.size(); ++i) {
-      if (Status s = check_document_id(entries[i].id); !s.ok()) return with_batch_index(s, i);
-      if (entries[i].ttl) {
-        auto at = expire_at_of(*impl_, entries[i].ttl);
-        if (!at.ok()) return with_batch_index(at.status(), i);
-        expire_at.resize(entries.size());
-        expire_at[i] = *at;
-      }
-      Status s = doc::parse_document_into(entries[i].json, limits, parsed[i]);
-      if (!s.ok()) return with_batch_index(s, i);
-    }
-    // Unique values are reserved for the whole batch before any shard writes, so no
-    // entry can then fail on a clash and leave the batch half written.
-    KORA_RETURN_IF_ERROR(reserve_unique_values(*impl_, collection, entries, parsed));
-    const std::uint32_t n = impl_->engine().shard_count();
+    // Taken first: the catalog lock must not be waited for once shards wait on this call.
+    const std::shared_ptr<doc::UniqueRegistry> unique = impl_->unique_registry(collection);
+    if (unique == nullptr) return not_found(collection);
+    shard::ShardEngine& engine = impl_->engine();
+    const std::uint32_t n = engine.shard_count();
     std::vector<std::vector<std::uint32_t>> by_shard(n);
     for (std::uint32_t i = 0; i < entries.size(); ++i) {
-      by_shard[impl_->engine().shard_of_doc(collection, entries[i].id)].push_back(i);
+      by_shard[engine.shard_of_doc(collection, entries[i].id)].push_back(i);
     }
+    const doc::IngestLimits limits = impl_->ingest_limits();
+    std::vector<doc::CollectionShard::ExpireAt> expire_at;
     std::vector<DocSetResult> results(entries.size(), DocSetResult{false});
-    auto statuses = impl_->engine().call_all([&](Shard& shard) -> Status {
+    // Writes one shard's entries in input order, so a repeated id (always on one shard)
+    // ends with its last entry; document(k, i) is the k-th of them, entry i.
+    auto write = [&](Shard& shard, auto&& document) -> Status {
       const auto& mine = by_shard[shard.index];
       if (mine.empty()) return {};
       doc::CollectionShard* c = shard.collection(collection);
       if (c == nullptr) return not_found(collection);
-      // In input order, so a repeated id (always on one shard) ends with its last entry.
-      for (std::uint32_t i : mine) {
+      for (std::size_t k = 0; k < mine.size(); ++k) {
+        const std::uint32_t i = mine[k];
         KORA_ASSIGN_OR_RETURN(
             results[i].created,
-            c->set(entries[i].id, parsed[i], expire_at.empty() ? std::nullopt : expire_at[i],
+            c->set(entries[i].id, document(k, i), expire_at.empty() ? std::nullopt : expire_at[i],
                    /*reserved=*/true));
       }
       return {};
-    });
-    for (const Status& s : statuses) KORA_RETURN_IF_ERROR(s);
+    };
+
+    if (shard::batch_fanout(entries.size(), n) == Fanout::kInline) {
+      // A small batch: parsed once, here, and written by this thread while shards are idle.
+      std::vector<doc::ParsedDocument>& pool = scratch_batch(entries.size());
+      const TrimScratch trim{pool, std::span(pool.data(), entries.size())};
+      KORA_RETURN_IF_ERROR(validate_batch(
+          *impl_, *unique, entries, limits,
+          [&](std::size_t i) -> doc::ParsedDocument& { return pool[i]; }, expire_at));
+      auto statuses = engine.call_all([&](Shard& shard) -> Status {
+        return write(shard, [&](std::size_t, std::uint32_t i) -> const doc::ParsedDocument& {
+          return pool[i];
+        });
+      });
+      for (const Status& s : statuses) KORA_RETURN_IF_ERROR(s);
+      return results;
+    }
+
+    // A large batch, split between this thread and the shards' workers. Each worker
+    // decodes its own entries' text while this thread validates the whole batch, then
+    // waits for the verdict and writes only on success, while this thread writes its own
+    // shard (whose entries it parsed into `pool` while validating). So bad input still
+    // fails here before any shard changes, decoding runs on every core, and each parse
+    // tree is built in the cache of the core that encodes it.
+    const std::uint32_t own = engine.caller_shard();
+    enum : std::uint32_t { kPending, kWrite, kAbandon };
+    std::atomic<std::uint32_t> verdict{kPending};
+    auto decode_and_write = [&](Shard& shard) -> Status {
+      const auto& mine = by_shard[shard.index];
+      if (mine.empty()) return {};
+      std::vector<doc::ParsedDocument>& docs = scratch_batch(mine.size());
+      const TrimScratch trim{docs, std::span(docs.data(), mine.size())};
+      bool all_parsed = true;
+      for (std::size_t k = 0; k < mine.size(); ++k) {
+        all_parsed &= doc::parse_document_into(entries[mine[k]].json, limits, docs[k]).ok();
+      }
+      if (wait_for_verdict(verdict, kPending) == kAbandon) return {};
+      if (!all_parsed) {
+        return Status(ErrorCode::kInternal, "a document the batch validated failed to decode");
+      }
+      return write(shard, [&](std::size_t k, std::uint32_t) -> const doc::ParsedDocument& {
+        return docs[k];
+      });
+    };
+    auto posted = engine.post_all_except(own, decode_and_write);
+    // Declared after `posted`, so on every way out (an error or an exception) the shards
+    // are told to abandon the batch before `posted` waits for them.
+    struct Abandon {
+      std::atomic<std::uint32_t>& verdict;
+      ~Abandon() {
+        if (verdict.load(std::memory_order_relaxed) == kPending) {
+          verdict.store(kAbandon, std::memory_order_release);
+          verdict.notify_all();
+        }
+      }
+    } abandon{verdict};
+    std::vector<doc::ParsedDocument>& pool = scratch_batch(entries.size() + 1);
+    const TrimScratch trim{pool, std::span(pool.data(), entries.size() + 1)};
+    doc::ParsedDocument& scratch = pool[entries.size()];
+    std::vector<bool> is_own(entries.size(), false);
+    for (std::uint32_t i : by_shard[own]) is_own[i] = true;
+    const Status valid = validate_batch(
+        *impl_, *unique, entries, limits,
+        [&](std::size_t i) -> doc::ParsedDocument& { return is_own[i] ? pool[i] : scratch; },
+        expire_at);
+    verdict.store(valid.ok() ? kWrite : kAbandon, std::memory_order_release);
+    verdict.notify_all();
+    KORA_RETURN_IF_ERROR(valid);
+    KORA_RETURN_IF_ERROR(engine.call(own, [&](Shard& shard) -> Status {
+      return write(shard, [&](std::size_t, std::uint32_t i) -> const doc::ParsedDocument& {
+        return pool[i];
+      });
+    }));
+    for (const Status& s : posted.wait()) KORA_RETURN_IF_ERROR(s);
     return results;
   });
 }
@@ -374,17 +478,19 @@ Result<std::vector<std::optional<std::string>>> Database::doc_mget(
       by_shard[impl_->engine().shard_of_doc(collection, ids[i])].push_back(i);
     }
     std::vector<std::optional<std::string>> docs(ids.size());
-    auto statuses = impl_->engine().call_all([&](Shard& shard) -> Status {
-      const auto& mine = by_shard[shard.index];
-      if (mine.empty()) return {};
-      doc::CollectionShard* c = shard.collection(collection);
-      if (c == nullptr) return not_found(collection);
-      for (std::uint32_t i : mine) {
-        std::string json;
-        if (c->get(ids[i], {}, json)) docs[i] = std::move(json);
-      }
-      return {};
-    });
+    auto statuses = impl_->engine().call_all(
+        [&](Shard& shard) -> Status {
+          const auto& mine = by_shard[shard.index];
+          if (mine.empty()) return {};
+          doc::CollectionShard* c = shard.collection(collection);
+          if (c == nullptr) return not_found(collection);
+          for (std::uint32_t i : mine) {
+            std::string json;
+            if (c->get(ids[i], {}, json)) docs[i] = std::move(json);
+          }
+          return {};
+        },
+        shard::batch_fanout(ids.size(), n));
     for (const Status& s : statuses) KORA_RETURN_IF_ERROR(s);
     return docs;
   });

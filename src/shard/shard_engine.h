@@ -23,6 +23,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -45,6 +46,16 @@ namespace kora::shard {
 // microseconds). kParallel: every shard's worker runs its part at once while the caller
 // runs one; best for parts that scan a whole shard.
 enum class Fanout { kInline, kParallel };
+
+// The fan-out for a batch of document reads or writes (doc_mget, doc_mset) of `items`
+// spread over `shards`: parallel once each shard's part averages kParallelItemsPerShard
+// documents, enough work (a document write costs about a microsecond) to repay waking a
+// worker. (KV batches stay inline: an entry costs a tenth of that.)
+inline constexpr std::size_t kParallelItemsPerShard = 32;
+inline Fanout batch_fanout(std::size_t items, std::uint32_t shards) noexcept {
+  return shards > 1 && items >= kParallelItemsPerShard * shards ? Fanout::kParallel
+                                                                : Fanout::kInline;
+}
 
 // A unit of work in a mailbox. It lives on the waiting caller's stack, so queuing allocates
 // nothing; the worker must not touch it after setting `done`.
@@ -114,6 +125,23 @@ class ShardEngine {
   template <class F>
   auto call_all(F&& f, Fanout mode = Fanout::kInline)
       -> std::vector<std::invoke_result_t<F&, Shard&>>;
+
+  // Work posted to shards' workers by post_all_except; wait() collects the results of the
+  // posted shards, in shard order. The destructor waits too, since the tasks refer to the
+  // caller's stack.
+  template <class F>
+  class PostedCalls;
+
+  // Hands f to the worker of every shard but `skipped` (the caller's own part, which it
+  // runs later with call()) and returns at once, so the caller is free to work meanwhile.
+  // For parts that wait on the caller: doc_mset's shards decode their documents while the
+  // caller validates the batch, then wait for its verdict. `f` must outlive the returned
+  // PostedCalls.
+  template <class F>
+  PostedCalls<F> post_all_except(std::uint32_t skipped, F& f);
+
+  // The shard whose part the caller runs itself in parallel fan-outs.
+  std::uint32_t caller_shard() const noexcept { return shard_count() - 1; }
 
  private:
   using Slot = ShardSlot;
@@ -190,6 +218,53 @@ auto ShardEngine::call(std::uint32_t shard, F&& f) -> std::invoke_result_t<F&, S
 }
 
 template <class F>
+class ShardEngine::PostedCalls {
+ public:
+  using R = std::invoke_result_t<F&, Shard&>;
+
+  PostedCalls(ShardEngine& engine, std::uint32_t skipped, F& f)
+      : count_(engine.shard_count()), tasks_(new std::optional<Call>[count_]) {
+    for (std::uint32_t i = 0; i < count_; ++i) {
+      if (i == skipped) continue;
+      tasks_[i].emplace(&f);
+      engine.enqueue(*engine.slots_[i], *tasks_[i]);
+    }
+  }
+  PostedCalls(const PostedCalls&) = delete;
+  PostedCalls& operator=(const PostedCalls&) = delete;
+  ~PostedCalls() {
+    if (!collected_) {
+      for (std::uint32_t i = 0; i < count_; ++i) {
+        if (tasks_[i]) ShardEngine::wait(*tasks_[i]);
+      }
+    }
+  }
+
+  std::vector<R> wait() {
+    std::vector<R> results;
+    results.reserve(count_);
+    for (std::uint32_t i = 0; i < count_; ++i) {
+      if (!tasks_[i]) continue;
+      ShardEngine::wait(*tasks_[i]);
+      results.push_back(std::move(*tasks_[i]->result));
+    }
+    collected_ = true;
+    return results;
+  }
+
+ private:
+  using Call = CallTask<F, R>;
+  std::uint32_t count_;
+  std::unique_ptr<std::optional<Call>[]> tasks_;
+  bool collected_ = false;
+};
+
+template <class F>
+ShardEngine::PostedCalls<F> ShardEngine::post_all_except(std::uint32_t skipped, F& f) {
+  return PostedCalls<F>(*this, skipped, f);
+}
+
+template <class F>
 auto ShardEngine::call_all(F&& f, Fanout mode) -> std::vector<std::invoke_result_t<F&, Shard&>> {
   using R = std::invoke_result_t<F&, Shard&>;
   using Call = CallTask<std::remove_reference_t<F>, R>;
@@ -199,7 +274,7 @@ auto ShardEngine::call_all(F&& f, Fanout mode) -> std::vector<std::invoke_result
   std::unique_ptr<std::optional<Call>[]> tasks(new std::optional<Call>[n]);
   // kParallel: hand every shard but the last to its worker first, so they run while the
   // caller works on the last one.
-  const std::uint32_t caller_shard = n - 1;
+  const std::uint32_t caller_shard = this->caller_shard();
   for (std::uint32_t i = 0; i < n; ++i) {
     Slot& slot = *slots_[i];
     const bool run_here = mode == Fanout::kInline || i == caller_shard;

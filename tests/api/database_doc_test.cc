@@ -4,6 +4,7 @@
 #include <rapidjson/document.h>
 #include <rapidjson/schema.h>
 
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <random>
@@ -310,6 +311,90 @@ std::string user_doc(std::mt19937_64& rng, int i) {
          R"(@example.com","age":)" + std::to_string(18 + rng() % 60) + R"(,"city":")" +
          kCities[rng() % 5] + R"(","tags":["a","b"],"active":true,"score":)" +
          std::to_string(rng() % 100) + "." + std::to_string(1 + rng() % 9) + "}";
+}
+
+// Batches large enough that the shards' workers decode their parts while the caller
+// validates (doc_mset's parallel path; on one shard the caller does it all): an error at
+// any position, of any kind, changes nothing, and a good batch lands whole.
+TEST_P(DatabaseDocTest, LargeMsetIsAllOrNothing) {
+  ASSERT_THAT(db_->doc_create_index("users", "email", DocIndexType::kUnique), IsOk());
+  constexpr std::size_t kBatch = 600, kPreloaded = 300;
+  std::mt19937_64 rng(7);
+  std::vector<std::string> ids, jsons;
+  for (std::size_t i = 0; i < kBatch; ++i) {
+    ids.push_back("doc-" + std::to_string(i));
+    jsons.push_back(user_doc(rng, static_cast<int>(i)));
+  }
+  std::vector<std::string> old_jsons;
+  for (std::size_t i = 0; i < kPreloaded; ++i) {
+    old_jsons.push_back(R"({"old":)" + std::to_string(i) + "}");
+  }
+  std::vector<DocEntry> preload;
+  for (std::size_t i = 0; i < kPreloaded; ++i)
+    preload.push_back({.id = ids[i], .json = old_jsons[i]});
+  {
+    auto loaded = db_->doc_mset("users", preload);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().to_string();
+  }
+  auto snapshot = [&] {
+    std::string s = to_json(*db_->doc_storage_info("users")) +
+                    to_json(*db_->doc_dictionary_info("users")) +
+                    std::to_string(*db_->doc_count("users", ""));
+    for (const std::string& id : ids) s += get(id).value_or("-");
+    return s;
+  };
+  const std::string before = snapshot();
+  std::string deep;
+  for (int d = 0; d < 200; ++d) deep += R"({"a":)";
+  deep += "1" + std::string(200, '}');
+  const std::string clash = R"({"email":"u5@example.com"})";  // doc-5's, kept by the batch
+  struct Bad {
+    std::string name;
+    std::optional<std::string> id, json;
+    std::optional<std::chrono::milliseconds> ttl;
+    ErrorCode code;
+  };
+  const std::vector<Bad> bad = {
+      {"malformed", std::nullopt, R"({"v":)", std::nullopt, ErrorCode::kInvalidJson},
+      {"not an object", std::nullopt, "[1]", std::nullopt, ErrorCode::kInvalidArgument},
+      {"too deep", std::nullopt, deep, std::nullopt, ErrorCode::kLimitExceeded},
+      {"empty id", "", std::nullopt, std::nullopt, ErrorCode::kInvalidArgument},
+      {"zero ttl", std::nullopt, std::nullopt, std::chrono::milliseconds(0),
+       ErrorCode::kInvalidArgument},
+      {"unique clash", std::nullopt, clash, std::nullopt, ErrorCode::kConstraintViolation},
+  };
+  for (const Bad& b : bad) {
+    for (std::size_t position : {std::size_t{0}, std::size_t{301}, kBatch - 1}) {
+      std::vector<DocEntry> batch;
+      for (std::size_t i = 0; i < kBatch; ++i) batch.push_back({.id = ids[i], .json = jsons[i]});
+      if (b.id) batch[position].id = *b.id;
+      if (b.json) batch[position].json = *b.json;
+      batch[position].ttl = b.ttl;
+      auto r = db_->doc_mset("users", batch);
+      EXPECT_THAT(r, HasCode(b.code)) << b.name << " at " << position;
+      ASSERT_NE(r.status().detail(), nullptr) << b.name;
+      // Entries apply in order: an entry before doc-5 takes u5 first, and doc-5 clashes.
+      const std::size_t named =
+          b.code == ErrorCode::kConstraintViolation ? std::max<std::size_t>(position, 5) : position;
+      EXPECT_EQ(r.status().detail()->batch_index, named) << b.name << " at " << position;
+      ASSERT_EQ(snapshot(), before) << b.name << " at " << position << " changed the store";
+    }
+  }
+  // A good batch, with a repeated id whose last entry wins.
+  std::vector<DocEntry> batch;
+  for (std::size_t i = 0; i < kBatch; ++i) batch.push_back({.id = ids[i], .json = jsons[i]});
+  batch.push_back({.id = ids[400], .json = R"({"last":true})"});
+  auto good = db_->doc_mset("users", batch);
+  ASSERT_TRUE(good.ok()) << good.status().to_string();
+  ASSERT_EQ(good->size(), kBatch + 1);
+  for (std::size_t i = 0; i < kBatch; ++i) {
+    EXPECT_EQ((*good)[i].created, i >= kPreloaded) << i;
+    EXPECT_EQ(get(ids[i]), Opt(i == 400 ? R"({"last":true})" : jsons[i])) << i;
+  }
+  EXPECT_FALSE((*good)[kBatch].created);
+  EXPECT_EQ(*db_->doc_count("users", ""), kBatch);
+  EXPECT_EQ(*db_->doc_count("users", "email = 'u7@example.com'"), 1u);
+  EXPECT_EQ(*db_->doc_count("users", "email = 'u400@example.com'"), 0u);
 }
 
 // Random churn with compaction, compared against a std::map model after every batch.
