@@ -278,7 +278,11 @@ Result<std::vector<DocHit>> Database::doc_find(std::string_view collection, std:
       for (std::uint32_t s = 0; s < impl_->engine().shard_count(); ++s) {
         request.keep = wanted - merged.size();
         KORA_ASSIGN_OR_RETURN(std::vector<Hit> part, impl_->engine().call(s, find_on));
-        std::move(part.begin(), part.end(), std::back_inserter(merged));
+        if (merged.empty()) {
+          merged = std::move(part);
+        } else {
+          std::move(part.begin(), part.end(), std::back_inserter(merged));
+        }
         if (merged.size() >= wanted) break;
       }
     } else if (order_by && keep) {

@@ -22,6 +22,13 @@ constexpr std::uint64_t kCardinalityWarmup = 4096;
 constexpr std::uint64_t kDistinctShareDenominator = 2;
 constexpr int kHllBits = 8;
 
+// See Dictionary::JsonText.
+bool json_plain(std::string_view s) {
+  return std::none_of(s.begin(), s.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\';
+  });
+}
+
 }  // namespace
 
 std::size_t Dictionary::StringHash::operator()(std::string_view s) const {
@@ -92,6 +99,7 @@ PathId Dictionary::acquire_path(PathId parent, bool in_array, std::string_view k
   if (!free_paths_.empty() && free_paths_.back() == id) free_paths_.pop_back();
   PathEntry& e = paths_[id];
   e.refs = 1;
+  e.plain_key = json_plain(key);
   e.key = &it->first;
   e.terms = nullptr;
   ++live_paths_;
@@ -216,7 +224,7 @@ std::optional<TermId> Dictionary::acquire_term(PathId field, std::string_view va
   assert(inserted);
   (void)inserted;
   if (!t.free_ids.empty() && t.free_ids.back() == id) t.free_ids.pop_back();
-  t.entries[id] = TermEntry{1, &it->first};
+  t.entries[id] = TermEntry{1, json_plain(value), &it->first};
   recent = id;
   ++live_terms_;
   return id;

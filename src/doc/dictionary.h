@@ -93,6 +93,23 @@ class Dictionary {
   void release_term(PathId field, TermId id);
   // REQUIRES: the term is live.
   std::string_view term(PathId field, TermId id) const;
+
+  // A key or term, and whether it is JSON-plain: no byte needs escaping (a control byte,
+  // '"' or '\\'), so a JSON writer may copy it between quotes as it is. Decoding writes
+  // every key and term of every document; this spares it the scan. REQUIRES: as key_of
+  // (not the root) and term.
+  struct JsonText {
+    std::string_view text;
+    bool plain;
+  };
+  JsonText key_json(PathId id) const {
+    const PathEntry& e = paths_[id];
+    return {std::string_view(e.key->key), e.plain_key};
+  }
+  JsonText term_json(PathId field, TermId id) const {
+    const TermEntry& te = paths_[field].terms->entries[id];
+    return {std::string_view(*te.text), te.plain};
+  }
   std::optional<TermId> find_term(PathId field, std::string_view value) const;
 
   // Live paths + live terms.
@@ -163,6 +180,7 @@ class Dictionary {
 
   struct TermEntry {
     std::uint32_t refs = 0;  // 0: free slot
+    bool plain = false;      // see JsonText (fits the padding)
     const CString* text = nullptr;
   };
   // Per-field term state, allocated when the field first sees an eligible string.
@@ -181,6 +199,7 @@ class Dictionary {
   };
   struct PathEntry {
     std::uint32_t refs = 0;  // 0: free slot
+    bool plain_key = false;  // see JsonText (fits the padding)
     const PathKey* key = nullptr;
     FieldTerms* terms = nullptr;
   };

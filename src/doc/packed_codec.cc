@@ -393,6 +393,25 @@ void write_double(double d, JsonSink& out) {
   out.commit(end);
 }
 
+// A dictionary key or term: copied between quotes without a scan when it is plain; a
+// key is followed by its colon.
+// (Takes the parts of a Dictionary::JsonText: a 24-byte struct would travel through
+// memory, and reading it back stalls on store forwarding.)
+void write_text(std::string_view text, bool plain, JsonSink& out, bool key) {
+  if (!plain) {
+    write_string(text, out);
+    if (key) out.push_back(':');
+    return;
+  }
+  char* w = out.reserve(text.size() + 3);
+  *w++ = '"';
+  std::memcpy(w, text.data(), text.size());
+  w += text.size();
+  *w++ = '"';
+  if (key) *w++ = ':';
+  out.commit(w);
+}
+
 template <class Int>
 void write_int(Int v, JsonSink& out) {
   constexpr std::size_t kMax = 24;
@@ -424,8 +443,8 @@ const std::uint8_t* write_node(bool is_object, const std::uint8_t* p, PathId fie
     PathId f = n.field;
     if (n.is_object) {
       f = static_cast<PathId>(get_varint(n.ids));
-      write_string(dict.key_of(f), out);
-      out.push_back(':');
+      const Dictionary::JsonText key = dict.key_json(f);
+      write_text(key.text, key.plain, out, /*key=*/true);
     }
     const PackedTag tag = tag_at(n.tags, n.index++);
     switch (tag) {
@@ -453,9 +472,11 @@ const std::uint8_t* write_node(bool is_object, const std::uint8_t* p, PathId fie
         p += len;
         break;
       }
-      case PackedTag::kTermString:
-        write_string(dict.term(f, static_cast<TermId>(get_varint(p))), out);
+      case PackedTag::kTermString: {
+        const Dictionary::JsonText term = dict.term_json(f, static_cast<TermId>(get_varint(p)));
+        write_text(term.text, term.plain, out, /*key=*/false);
         break;
+      }
       case PackedTag::kObject:
       case PackedTag::kArray: {
         skip_varint(p);  // the length: not needed when reading everything
@@ -501,9 +522,11 @@ const std::uint8_t* write_value(PackedTag tag, const std::uint8_t* p, PathId fie
       write_string(std::string_view(reinterpret_cast<const char*>(p), len), out);
       return p + len;
     }
-    case PackedTag::kTermString:
-      write_string(dict.term(field, static_cast<TermId>(get_varint(p))), out);
+    case PackedTag::kTermString: {
+      const Dictionary::JsonText term = dict.term_json(field, static_cast<TermId>(get_varint(p)));
+      write_text(term.text, term.plain, out, /*key=*/false);
       return p;
+    }
     default:
       break;
   }
@@ -551,8 +574,8 @@ class Projector {
       }
       const std::size_t mark = out_.size();
       if (wrote) out_.push_back(',');
-      write_string(dict_.key_of(id), out_);
-      out_.push_back(':');
+      const Dictionary::JsonText key = dict_.key_json(id);
+      write_text(key.text, key.plain, out_, /*key=*/true);
       if (nodes_[c].terminal) {
         p = write_value(tag, p, id, dict_, out_);
         wrote = true;

@@ -1,7 +1,12 @@
 #include "doc/query_eval.h"
 
+#include <bit>
 #include <cassert>
 #include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "doc/packed_codec.h"
 #include "doc/packed_format.h"
@@ -19,10 +24,27 @@ struct Located {
   const std::uint8_t* p;
 };
 
-// Finds member `id` in the object node at p. Compares path ids only (a nested object's
-// keys all have its path as parent, so an id identifies the key at this level).
-inline bool find_member(const std::uint8_t* p, PathId id, Located& out) {
-  const auto count = static_cast<std::uint32_t>(get_varint(p));
+// The position of member `id` in an object's id column at p (p: just past the member
+// count), or `count` when absent; p ends past the column. `end` bounds the readable bytes.
+inline std::uint32_t member_index(const std::uint8_t*& p, const std::uint8_t* end,
+                                  std::uint32_t count, PathId id) {
+#if defined(__SSE2__)
+  // Most objects have at most 16 members whose path ids fit one byte each, so the column is
+  // `count` bytes: one 16-byte compare finds the member.
+  if (count <= 16 && id < 0x80 && end - p >= 16) {
+    const __m128i column = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const unsigned in_column = (1u << count) - 1;
+    if ((static_cast<unsigned>(_mm_movemask_epi8(column)) & in_column) == 0) {
+      const __m128i wanted = _mm_set1_epi8(static_cast<char>(id));
+      const unsigned hits =
+          static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(column, wanted))) & in_column;
+      p += count;
+      return hits == 0 ? count : static_cast<std::uint32_t>(std::countr_zero(hits));
+    }
+  }
+#else
+  (void)end;
+#endif
   std::uint32_t index = count;
   for (std::uint32_t i = 0; i < count; ++i) {
     if (get_varint(p) == id) {
@@ -31,6 +53,14 @@ inline bool find_member(const std::uint8_t* p, PathId id, Located& out) {
       break;
     }
   }
+  return index;
+}
+
+// Finds member `id` in the object node at p. Compares path ids only (a nested object's
+// keys all have its path as parent, so an id identifies the key at this level).
+inline bool find_member(const std::uint8_t* p, const std::uint8_t* end, PathId id, Located& out) {
+  const auto count = static_cast<std::uint32_t>(get_varint(p));
+  const std::uint32_t index = member_index(p, end, count, id);
   if (index == count) return false;
   const std::uint8_t* tags = p;
   p += tag_column_bytes(count);
@@ -39,13 +69,14 @@ inline bool find_member(const std::uint8_t* p, PathId id, Located& out) {
   return true;
 }
 
-// Resolves a bound path through objects only.
-inline bool resolve(const BoundPath& path, const std::uint8_t* body, Located& out) {
+// Resolves a bound path through objects only; `end` is the body's end.
+inline bool resolve(const BoundPath& path, const std::uint8_t* body, const std::uint8_t* end,
+                    Located& out) {
   if (!path.present) return false;
   const std::uint8_t* p = body;
   const std::size_t last = path.steps.size() - 1;
   for (std::size_t k = 0;; ++k) {
-    if (!find_member(p, path.steps[k], out)) return false;
+    if (!find_member(p, end, path.steps[k], out)) return false;
     if (k == last) return true;
     if (out.tag != PackedTag::kObject) return false;  // through an array or a scalar
     p = out.p;
@@ -164,26 +195,27 @@ inline bool array_contains(const std::uint8_t* p, const Value& v) {
   return false;
 }
 
-bool eval(const BoundQuery& q, std::uint32_t index, const std::uint8_t* body) {
+bool eval(const BoundQuery& q, std::uint32_t index, const std::uint8_t* body,
+          const std::uint8_t* end) {
   const BoundQuery::Node& node = q.nodes[index];
   switch (node.kind) {
     case NodeKind::kMatchAll:
       return true;
     case NodeKind::kAnd:
       for (std::uint32_t i = 0; i < node.count; ++i) {
-        if (!eval(q, q.children[node.begin + i], body)) return false;
+        if (!eval(q, q.children[node.begin + i], body, end)) return false;
       }
       return true;
     case NodeKind::kOr:
       for (std::uint32_t i = 0; i < node.count; ++i) {
-        if (eval(q, q.children[node.begin + i], body)) return true;
+        if (eval(q, q.children[node.begin + i], body, end)) return true;
       }
       return false;
     case NodeKind::kNot:
-      return !eval(q, q.children[node.begin], body);
+      return !eval(q, q.children[node.begin], body, end);
     case NodeKind::kCompare: {
       Located at;
-      const bool found = resolve(q.paths[node.path], body, at);
+      const bool found = resolve(q.paths[node.path], body, end, at);
       const Value& v = q.values[node.begin];
       switch (node.op) {
         case CompareOp::kEq:
@@ -196,7 +228,7 @@ bool eval(const BoundQuery& q, std::uint32_t index, const std::uint8_t* body) {
     }
     case NodeKind::kIn: {
       Located at;
-      if (!resolve(q.paths[node.path], body, at)) return false;
+      if (!resolve(q.paths[node.path], body, end, at)) return false;
       for (std::uint32_t i = 0; i < node.count; ++i) {
         if (equals(at.tag, at.p, q.values[node.begin + i])) return true;
       }
@@ -204,12 +236,12 @@ bool eval(const BoundQuery& q, std::uint32_t index, const std::uint8_t* body) {
     }
     case NodeKind::kContains: {
       Located at;
-      return resolve(q.paths[node.path], body, at) && at.tag == PackedTag::kArray &&
+      return resolve(q.paths[node.path], body, end, at) && at.tag == PackedTag::kArray &&
              array_contains(at.p, q.values[node.begin]);
     }
     case NodeKind::kExists: {
       Located at;
-      return resolve(q.paths[node.path], body, at);
+      return resolve(q.paths[node.path], body, end, at);
     }
   }
   return false;
@@ -296,7 +328,8 @@ BoundQuery bind_query(const Query& q, const Dictionary& dict) {
 }
 
 bool matches(const BoundQuery& q, std::string_view body) {
-  return eval(q, q.root, reinterpret_cast<const std::uint8_t*>(body.data()));
+  const auto* data = reinterpret_cast<const std::uint8_t*>(body.data());
+  return eval(q, q.root, data, data + body.size());
 }
 
 std::strong_ordering operator<=>(const SortValue& a, const SortValue& b) noexcept {
@@ -311,7 +344,8 @@ std::strong_ordering compare_sort_values(const SortValue& a, const SortValue& b)
 
 std::optional<ValueRef> locate(const BoundPath& path, std::string_view body) {
   Located at;
-  if (!resolve(path, reinterpret_cast<const std::uint8_t*>(body.data()), at)) return std::nullopt;
+  const auto* data = reinterpret_cast<const std::uint8_t*>(body.data());
+  if (!resolve(path, data, data + body.size(), at)) return std::nullopt;
   return ValueRef{at.tag, at.p};
 }
 

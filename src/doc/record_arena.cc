@@ -72,6 +72,19 @@ std::string_view RecordArena::record_at(std::uint32_t location) const {
   return {reinterpret_cast<const char*>(p), static_cast<std::size_t>(length)};
 }
 
+void RecordArena::prefetch(std::span<const DocNumber> docs) const {
+  // Slots first, then (once they have had time to arrive) the records they point at: the
+  // first three cache lines, which hold a typical record whole.
+  for (DocNumber doc : docs) __builtin_prefetch(&slots_[doc]);
+  for (DocNumber doc : docs) {
+    const std::uint32_t location = slots_[doc];
+    const unsigned char* p = blocks_[block_of(location)].data + offset_of(location);
+    __builtin_prefetch(p);
+    __builtin_prefetch(p + 64);
+    __builtin_prefetch(p + 128);
+  }
+}
+
 std::uint64_t RecordArena::min_record_bytes() const {
   return sizes_.empty() ? 0 : sizes_.begin()->first;
 }

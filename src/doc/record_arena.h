@@ -41,6 +41,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <span>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -77,6 +78,10 @@ class RecordArena {
   bool contains(DocNumber doc) const { return doc < slots_.size() && slots_[doc] != kFreeSlot; }
   // REQUIRES: contains(doc). Valid until the next mutating call (compaction included).
   std::string_view get(DocNumber doc) const { return record_at(slots_[doc]); }
+  // Starts loading the records of `docs` into the cache, so that reading them next costs
+  // overlapped misses instead of one after another (a page of query hits is scattered over
+  // the arena). REQUIRES: contains(doc) for each.
+  void prefetch(std::span<const DocNumber> docs) const;
   // The same bytes, writable, for edits that keep the record's size (a flag bit).
   char* mutable_data(DocNumber doc) { return const_cast<char*>(get(doc).data()); }
   std::uint64_t doc_count() const { return doc_count_; }

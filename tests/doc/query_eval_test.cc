@@ -135,6 +135,46 @@ TEST(QueryEvalTest, EqualityComparesNumbersByExactValue) {
   EXPECT_TRUE(s.match("n = 5e-1", half));
 }
 
+// Members are found by path id in objects of every width, whether the id column is one
+// byte an id (at most 16 members, ids below 128: a vector compare) or not, and whether or
+// not 16 bytes follow the column in the body.
+TEST(QueryEvalTest, MembersAreFoundInObjectsOfEveryWidth) {
+  Store s;
+  // Interns k0..k149 in order, so k127 and later have path ids of two varint bytes.
+  std::string wide = "{";
+  for (int j = 0; j < 150; ++j) wide += (j ? ",\"k" : "\"k") + std::to_string(j) + "\":-1";
+  s.add(wide + "}");
+  struct Doc {
+    int first, width;
+    bool padded;
+  };
+  std::vector<Doc> docs;
+  for (int first : {0, 120}) {
+    for (int width : {1, 2, 15, 16, 17, 40}) {
+      for (bool padded : {false, true}) {
+        std::string json = "{";
+        for (int j = first; j < first + width; ++j) {
+          json += (j > first ? ",\"k" : "\"k") + std::to_string(j) + "\":" + std::to_string(j);
+        }
+        if (padded) json += R"(,"pad":"0123456789012345678901234567890123456789")";
+        s.add(json + "}");
+        docs.push_back({first, width, padded});
+      }
+    }
+  }
+  for (int j = 0; j < 160; ++j) {
+    std::string expected = "0";  // the wide document holds -1 everywhere
+    for (const Doc& d : docs) expected += j >= d.first && j < d.first + d.width ? '1' : '0';
+    EXPECT_EQ(s.match_all("k" + std::to_string(j) + " = " + std::to_string(j)), expected) << j;
+    std::string present = j < 150 ? "1" : "0";
+    for (const Doc& d : docs) present += j >= d.first && j < d.first + d.width ? '1' : '0';
+    EXPECT_EQ(s.match_all("k" + std::to_string(j) + " EXISTS"), present) << j;
+  }
+  std::string padded = "0";
+  for (const Doc& d : docs) padded += d.padded ? '1' : '0';
+  EXPECT_EQ(s.match_all("pad = '0123456789012345678901234567890123456789'"), padded);
+}
+
 TEST(QueryEvalTest, EqualityNeverCrossesTypes) {
   Store s;
   const std::size_t d =
