@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <queue>
 #include <string>
 #include <vector>
 
@@ -85,16 +86,32 @@ Result<std::optional<std::vector<DocHit>>> find_page_in_two_phases(
       Hit* hit;
       std::uint32_t shard;
     };
-    std::vector<Ref> all;
-    for (std::uint32_t s = 0; s < parts.size(); ++s) {
-      KORA_RETURN_IF_ERROR(parts[s]);
-      for (Hit& hit : parts[s]->hits) all.push_back({&hit, s});
+    std::size_t total = 0;
+    for (const auto& part : parts) {
+      KORA_RETURN_IF_ERROR(part);
+      total += part->hits.size();
     }
-    std::sort(all.begin(), all.end(), [&](const Ref& a, const Ref& b) {
-      return hit_less(*a.hit, *b.hit, options.descending);
-    });
-    const std::size_t begin = std::min<std::uint64_t>(options.offset, all.size());
-    const std::size_t end = begin + std::min<std::uint64_t>(all.size() - begin, *options.limit);
+    const std::size_t begin = std::min<std::uint64_t>(options.offset, total);
+    const std::size_t end = begin + std::min<std::uint64_t>(total - begin, *options.limit);
+    // Each part is in the request's order already: merge them (a heap of the shards by
+    // their next hit) and stop at the page's end.
+    std::vector<Ref> all;
+    all.reserve(end);
+    std::vector<std::size_t> next(parts.size(), 0);
+    auto head = [&](std::uint32_t s) -> Hit& { return parts[s]->hits[next[s]]; };
+    auto later = [&](std::uint32_t a, std::uint32_t b) {
+      return hit_less(head(b), head(a), options.descending);
+    };
+    std::priority_queue<std::uint32_t, std::vector<std::uint32_t>, decltype(later)> heads(later);
+    for (std::uint32_t s = 0; s < parts.size(); ++s) {
+      if (!parts[s]->hits.empty()) heads.push(s);
+    }
+    while (all.size() < end && !heads.empty()) {
+      const std::uint32_t s = heads.top();
+      heads.pop();
+      all.push_back({&head(s), s});
+      if (++next[s] < parts[s]->hits.size()) heads.push(s);
+    }
     std::vector<std::vector<Hit*>> wanted(parts.size());
     for (std::size_t i = begin; i < end; ++i) wanted[all[i].shard].push_back(all[i].hit);
     bool unchanged = true;
