@@ -1,6 +1,7 @@
 #include "doc/field_index.h"
 
 #include <roaring/containers/containers.h>
+#include <roaring/containers/convert.h>
 #include <roaring/roaring_array.h>
 #include <roaring/roaring_version.h>
 
@@ -10,9 +11,11 @@ namespace kora::doc {
 
 // bitmap_memory reads CRoaring's internal structs (array, bitset, run and shared
 // containers; the roaring_array_t whose keys, typecodes and container pointers share one
-// malloc block). Those are 0.2.x's; a new CRoaring must be checked against its sources.
+// malloc block), and the equality indexes choose their containers' types through them
+// (see "Dense containers" below). Those are 0.2.x's; a new CRoaring must be checked
+// against its sources.
 static_assert(ROARING_VERSION_MAJOR == 0 && ROARING_VERSION_MINOR == 2,
-              "bitmap_memory walks CRoaring 0.2.x internals: recheck them for this version");
+              "field_index.cc uses CRoaring 0.2.x internals: recheck them for this version");
 
 namespace {
 
@@ -72,6 +75,59 @@ void count_out(MemoryCounter& counter, const MemoryCounter& m) noexcept {
   counter.heap_bytes -= m.heap_bytes;
 }
 
+// ---- Dense containers ----------------------------------------------------------------
+//
+// CRoaring keeps a 65536-doc chunk as a sorted array until it holds 4096 docs, then as a
+// bitset. An AND of two arrays is a merge of sorted lists, and CRoaring as Debian builds
+// it (no SSE4.2 path) merges one element at a time: counting `country = 'X' AND city =
+// 'Y'` (5% and 2% of the documents) took about 100 us per 500,000 documents. When the
+// denser side is a bitset the same AND only probes a bit per element of the other: about
+// 6 us. So an equality index's chunk turns into a bitset from kDenseArray docs on (at most
+// twice the array's bytes: 8 KiB against 4 KiB at the threshold), and stays one until it
+// falls below kSparseBitset (a gap, so a chunk near the threshold does not convert back
+// and forth on every write). CRoaring's own remove turns a bitset of 4096 docs or fewer
+// back into an array, so removals from a bitset above kSparseBitset clear the bit in
+// place instead.
+constexpr std::int32_t kDenseArray = 2048;
+constexpr std::int32_t kSparseBitset = 1024;
+
+// The container of `doc`'s chunk in `bitmap` and its index; nullptr when there is none.
+void* chunk_of(const Bitmap& bitmap, DocNumber doc, std::int32_t& index, std::uint8_t& type) {
+  const roaring_array_t* ra = &bitmap.roaring.high_low_container;
+  index = ra_get_index(ra, static_cast<std::uint16_t>(doc >> 16));
+  if (index < 0) return nullptr;
+  return ra_get_container_at_index(ra, static_cast<std::uint16_t>(index), &type);
+}
+
+// After `doc` was added: its chunk becomes a bitset if it is an array of kDenseArray or
+// more docs. Out of memory, the chunk stays an array (slower to AND, as correct).
+void densify_chunk(Bitmap& bitmap, DocNumber doc) noexcept {
+  std::int32_t index = 0;
+  std::uint8_t type = 0;
+  void* chunk = chunk_of(bitmap, doc, index, type);
+  if (chunk == nullptr || type != ARRAY_CONTAINER_TYPE_CODE) return;
+  auto* array = static_cast<array_container_t*>(chunk);
+  if (array->cardinality < kDenseArray) return;
+  bitset_container_t* bits = bitset_container_from_array(array);
+  if (bits == nullptr) return;
+  ra_set_container_at_index(&bitmap.roaring.high_low_container, index, bits,
+                            BITSET_CONTAINER_TYPE_CODE);
+  array_container_free(array);
+}
+
+// Removes `doc` from its chunk in place when that chunk is a bitset above kSparseBitset
+// docs (which stays one); nullopt when CRoaring's own remove should do it. Returns whether
+// the doc was there.
+std::optional<bool> remove_from_dense_chunk(Bitmap& bitmap, DocNumber doc) {
+  std::int32_t index = 0;
+  std::uint8_t type = 0;
+  void* chunk = chunk_of(bitmap, doc, index, type);
+  if (chunk == nullptr || type != BITSET_CONTAINER_TYPE_CODE) return std::nullopt;
+  auto* bits = static_cast<bitset_container_t*>(chunk);
+  if (bits->cardinality <= kSparseBitset) return std::nullopt;
+  return bitset_container_remove(bits, static_cast<std::uint16_t>(doc & 0xFFFF));
+}
+
 template <class Map>
 MemoryCounter map_memory(const MemoryCounter& counter, const Map& map) noexcept {
   MemoryCounter total = counter;
@@ -103,11 +159,16 @@ void BitmapHashTable::add(const ScalarKey& key, DocNumber doc) {
   auto [it, inserted] = map_.try_emplace(key);
   if (inserted) count_in(counter_, key_memory(it->first));
   it->second.add(doc);
+  densify_chunk(it->second, doc);
 }
 
 bool BitmapHashTable::remove(const ScalarKey& key, DocNumber doc) {
   auto it = map_.find(key);
-  if (it == map_.end() || !it->second.removeChecked(doc)) return false;
+  if (it == map_.end()) return false;
+  if (const std::optional<bool> removed = remove_from_dense_chunk(it->second, doc)) {
+    return *removed;  // the chunk keeps more than kSparseBitset docs: never the last one
+  }
+  if (!it->second.removeChecked(doc)) return false;
   if (it->second.isEmpty()) {
     count_out(counter_, key_memory(it->first));
     map_.erase(it);

@@ -562,6 +562,67 @@ TEST(HashIndexTest, BytesGrowAndReturnAfterRemoval) {
   EXPECT_EQ(index.heap_bytes(), 0u);
 }
 
+// A chunk (65536 doc numbers) of an equality bitmap becomes a bitset from 2048 docs and
+// turns back below 1024 (field_index.cc, "Dense containers"): through adds and removes
+// that cross those thresholds both ways, in random order, the bitmap holds exactly the
+// model's docs, a removal says whether the doc was there, intersections with another
+// bitmap count right, and the bytes follow the containers' types.
+TEST(HashIndexTest, ChunksCrossTheDenseThresholdsExactly) {
+  HashIndex index;
+  std::mt19937_64 rng(11);
+  std::set<DocNumber> model;
+  Bitmap other;  // every third doc number, over the same chunks
+  for (DocNumber d = 0; d < 3 * 65536; d += 3) other.add(d);
+  const ScalarKey key = I(1);
+  auto check = [&](const char* when) {
+    const Bitmap* b = index.lookup(key);
+    if (model.empty()) {
+      ASSERT_EQ(b, nullptr) << when;
+      return;
+    }
+    ASSERT_NE(b, nullptr) << when;
+    ASSERT_EQ(b->cardinality(), model.size()) << when;
+    std::vector<DocNumber> got(model.size());
+    b->toUint32Array(got.data());
+    ASSERT_TRUE(std::equal(got.begin(), got.end(), model.begin())) << when;
+    std::uint64_t both = 0;
+    for (DocNumber d : model) both += d % 3 == 0 ? 1 : 0;
+    ASSERT_EQ(b->and_cardinality(other), both) << when;
+    ASSERT_EQ(other.and_cardinality(*b), both) << when;
+  };
+  // Two chunks fill up past the dense threshold (and past CRoaring's own 4096 in one).
+  for (int i = 0; i < 6000; ++i) {
+    const DocNumber d = static_cast<DocNumber>(rng() % 65536) + (i % 3 == 0 ? 65536 : 0);
+    index.add(key, d);
+    model.insert(d);
+  }
+  check("after filling");
+  const std::uint64_t dense_bytes = index.bytes();
+  // Random removals and re-adds, then drain to empty; both directions cross 2048 and 1024.
+  std::vector<DocNumber> held(model.begin(), model.end());
+  for (int round = 0; round < 4; ++round) {
+    std::shuffle(held.begin(), held.end(), rng);
+    const std::size_t drop = held.size() * 3 / 4;
+    for (std::size_t i = 0; i < drop; ++i) {
+      ASSERT_TRUE(index.remove(key, held[i]));
+      ASSERT_FALSE(index.remove(key, held[i])) << "removed twice";
+      model.erase(held[i]);
+    }
+    check("after removals");
+    for (std::size_t i = 0; i < drop / 2; ++i) {
+      index.add(key, held[i]);
+      model.insert(held[i]);
+    }
+    check("after re-adds");
+    held.assign(model.begin(), model.end());
+  }
+  EXPECT_LT(index.bytes(), dense_bytes);
+  for (DocNumber d : held) ASSERT_TRUE(index.remove(key, d));
+  model.clear();
+  check("drained");
+  EXPECT_EQ(index.bytes(), 0u);
+}
+
 #if defined(__GLIBC__) && !defined(KORA_TEST_ASAN)
 // bytes() claims to be real memory: check heap_bytes() against what glibc reports in use.
 TEST(HashIndexTest, HeapBytesMatchMallocStatistics) {
