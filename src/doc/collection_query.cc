@@ -40,12 +40,14 @@ void for_each_doc(const Bitmap& docs, F&& f) {
 
 // f(DocNumber) for each of `docs` in order, prefetching each batch's records before reading
 // them: scattered records then cost overlapped cache misses instead of one after another.
+// `whole`: f reads whole records (decoding), not only their ids.
 template <class F>
-void with_records_prefetched(const RecordArena& arena, std::span<const DocNumber> docs, F&& f) {
+void with_records_prefetched(const RecordArena& arena, std::span<const DocNumber> docs, bool whole,
+                             F&& f) {
   for (std::size_t begin = 0; begin < docs.size(); begin += kPrefetchBatch) {
     const std::span<const DocNumber> batch =
         docs.subspan(begin, std::min(kPrefetchBatch, docs.size() - begin));
-    arena.prefetch(batch);
+    arena.prefetch(batch, whole);
     for (DocNumber doc : batch) f(doc);
   }
 }
@@ -108,7 +110,7 @@ bool CollectionShard::fetch(std::uint64_t generation, std::span<Hit* const> hits
     const std::size_t n = std::min(kPrefetchBatch, hits.size() - begin);
     for (std::size_t i = 0; i < n; ++i) docs[i] = hits[begin + i]->doc;
     std::size_t i = begin;
-    with_records_prefetched(arena_, std::span(docs.data(), n),
+    with_records_prefetched(arena_, std::span(docs.data(), n), /*whole=*/true,
                             [&](DocNumber doc) { write_json(doc, projection, hits[i++]->json); });
   }
   return true;
@@ -225,7 +227,8 @@ void CollectionShard::find(const FindRequest& request, std::vector<Hit>& out) {
         } else {
           for_each_doc(docs & candidates.set(), add);
         }
-        with_records_prefetched(arena_, members, [&](DocNumber doc) {
+        // Only ids are read here, unless a WHERE must be checked on the records.
+        with_records_prefetched(arena_, members, /*whole=*/!candidates.exact(), [&](DocNumber doc) {
           if (is_match(doc)) group.push_back(Member{record_id(arena_.get(doc)), doc});
         });
         const std::uint64_t room = keep - picked.size();

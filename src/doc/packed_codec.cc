@@ -5,6 +5,7 @@
 #include <bit>
 #include <cassert>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -347,12 +348,36 @@ class JsonSink {
   char* end_;
 };
 
+// Copies n bytes without calling memcpy when n <= 16 (most keys and values are short, and
+// a call costs more than the copy): two overlapping loads and stores cover 4 to 16 bytes.
+inline void copy_text(char* dst, const char* src, std::size_t n) {
+  if (n > 16) {
+    std::memcpy(dst, src, n);
+  } else if (n >= 8) {
+    std::uint64_t a, b;
+    std::memcpy(&a, src, 8);
+    std::memcpy(&b, src + n - 8, 8);
+    std::memcpy(dst, &a, 8);
+    std::memcpy(dst + n - 8, &b, 8);
+  } else if (n >= 4) {
+    std::uint32_t a, b;
+    std::memcpy(&a, src, 4);
+    std::memcpy(&b, src + n - 4, 4);
+    std::memcpy(dst, &a, 4);
+    std::memcpy(dst + n - 4, &b, 4);
+  } else {
+    for (std::size_t i = 0; i < n; ++i) dst[i] = src[i];
+  }
+}
+
 void write_string(std::string_view s, JsonSink& out) {
   char* w = out.reserve(6 * s.size() + 2);  // every byte escaped as \u00XX at worst
   *w++ = '"';
   const char* p = s.data();
   const char* end = p + s.size();
-  // Most strings need no escape at all: copy them 8 bytes at a time.
+  // Most strings need no escape at all: copy them 8 bytes at a time, then the tail as the
+  // string's last 8 bytes (overlapping what was copied, with the same bytes); a string
+  // of 4 to 7 bytes as two overlapping 4-byte words.
   while (end - p >= 8) {
     std::uint64_t word;
     std::memcpy(&word, p, 8);
@@ -360,6 +385,24 @@ void write_string(std::string_view s, JsonSink& out) {
     std::memcpy(w, p, 8);
     w += 8;
     p += 8;
+  }
+  if (p != end && end - p < 8 && s.size() >= 8) {  // fewer than 8 left, none escaped yet
+    std::uint64_t word;
+    std::memcpy(&word, end - 8, 8);
+    if (!any_escape(word)) {
+      std::memcpy(w - (8 - (end - p)), &word, 8);
+      w += end - p;
+      p = end;
+    }
+  } else if (s.size() >= 4 && s.size() < 8) {
+    std::uint32_t a, b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, end - 4, 4);
+    if (!any_escape(std::uint64_t{a} | std::uint64_t{b} << 32)) {
+      copy_text(w, p, s.size());
+      w += s.size();
+      p = end;
+    }
   }
   for (; p != end; ++p) {
     const char e = kEscape[static_cast<unsigned char>(*p)];
@@ -380,9 +423,55 @@ void write_string(std::string_view s, JsonSink& out) {
   out.commit(w);
 }
 
+// The text of d with the fewest decimals (1 to 8) that reads back as d, for 1 <= |d| <
+// 1e15 and not an integer; nullptr otherwise (the caller then uses std::to_chars). Most
+// stored doubles are prices, scores or measurements with a few decimals, and this costs
+// about half of to_chars' general shortest-digits search. Fixed notation is what to_chars
+// picks for such values too (scientific is never shorter with a fractional part and an
+// integer part of 1 to 15 digits), so both give the same text.
+char* write_decimal(double d, char* w) {
+  static constexpr std::array<double, 9> kPow10 = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+  const double a = d < 0 ? -d : d;
+  if (!(a >= 1.0 && a < 1e15)) return nullptr;
+  for (std::size_t k = 1; k < kPow10.size(); ++k) {
+    const double scaled = a * kPow10[k];
+    if (scaled >= 0x1p53) return nullptr;  // the digits would no longer be exact
+    // The closest k-decimal candidate, and its neighbour when the product's rounding may
+    // have picked the wrong one. Both are exact integers below 2^53, so the division is
+    // correctly rounded: it equals d exactly when the decimal text reads back as d.
+    const double nearest = std::nearbyint(scaled);
+    double m = nearest;
+    if (m / kPow10[k] != a) {
+      const double other = scaled > nearest ? nearest + 1 : nearest - 1;
+      if (scaled - std::floor(scaled) < 0.49 || scaled - std::floor(scaled) > 0.51 ||
+          other / kPow10[k] != a) {
+        continue;
+      }
+      m = other;
+    }
+    const auto digits = static_cast<std::uint64_t>(m);
+    const std::uint64_t scale = static_cast<std::uint64_t>(kPow10[k]);
+    if (digits % 10 == 0) return nullptr;  // an integer (k = 1 found "x0"): to_chars
+    if (d < 0) *w++ = '-';
+    w = std::to_chars(w, w + 20, digits / scale).ptr;
+    *w++ = '.';
+    std::uint64_t fraction = digits % scale;
+    for (std::size_t i = k; i-- > 0;) {
+      w[i] = static_cast<char>('0' + fraction % 10);
+      fraction /= 10;
+    }
+    return w + k;
+  }
+  return nullptr;
+}
+
 void write_double(double d, JsonSink& out) {
   constexpr std::size_t kMax = 40;
   char* w = out.reserve(kMax + 2);
+  if (char* end = write_decimal(d, w)) {
+    out.commit(end);
+    return;
+  }
   char* end = std::to_chars(w, w + kMax, d).ptr;
   // Keep it a double when read back: "30" -> "30.0". (JSON input is always finite.)
   if (std::string_view(w, static_cast<std::size_t>(end - w)).find_first_of(".eE") ==
@@ -405,7 +494,7 @@ void write_text(std::string_view text, bool plain, JsonSink& out, bool key) {
   }
   char* w = out.reserve(text.size() + 3);
   *w++ = '"';
-  std::memcpy(w, text.data(), text.size());
+  copy_text(w, text.data(), text.size());
   w += text.size();
   *w++ = '"';
   if (key) *w++ = ':';

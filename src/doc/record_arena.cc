@@ -72,16 +72,17 @@ std::string_view RecordArena::record_at(std::uint32_t location) const {
   return {reinterpret_cast<const char*>(p), static_cast<std::size_t>(length)};
 }
 
-void RecordArena::prefetch(std::span<const DocNumber> docs) const {
-  // Slots first, then (once they have had time to arrive) the records they point at: the
-  // first three cache lines, which hold a typical record whole.
+void RecordArena::prefetch(std::span<const DocNumber> docs, bool whole) const {
+  // Slots first, then (once they have had time to arrive) the records they point at.
   for (DocNumber doc : docs) __builtin_prefetch(&slots_[doc]);
   for (DocNumber doc : docs) {
     const std::uint32_t location = slots_[doc];
     const unsigned char* p = blocks_[block_of(location)].data + offset_of(location);
     __builtin_prefetch(p);
-    __builtin_prefetch(p + 64);
-    __builtin_prefetch(p + 128);
+    if (whole) {
+      __builtin_prefetch(p + 64);
+      __builtin_prefetch(p + 128);
+    }
   }
 }
 

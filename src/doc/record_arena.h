@@ -81,7 +81,9 @@ class RecordArena {
   // Starts loading the records of `docs` into the cache, so that reading them next costs
   // overlapped misses instead of one after another (a page of query hits is scattered over
   // the arena). REQUIRES: contains(doc) for each.
-  void prefetch(std::span<const DocNumber> docs) const;
+  // `whole`: the records' first three cache lines (a typical record); otherwise only the
+  // first, which holds the id.
+  void prefetch(std::span<const DocNumber> docs, bool whole = true) const;
   // The same bytes, writable, for edits that keep the record's size (a flag bit).
   char* mutable_data(DocNumber doc) { return const_cast<char*>(get(doc).data()); }
   std::uint64_t doc_count() const { return doc_count_; }

@@ -411,6 +411,50 @@ TEST(PackedCodecTest, RoundTripExamples) {
   EXPECT_EQ(dict.bytes(), 0u);
 }
 
+// Doubles come back as std::to_chars' shortest text (decoding has a faster path for
+// values with a few decimals; it must print exactly the same): decimal-looking values
+// with 1 to 10 decimals, random doubles of every magnitude, integers, values near the
+// fast path's edges (1, 1e15, 2^53 once scaled) and halfway cases, both signs.
+TEST(PackedCodecTest, DoublesPrintAsShortestToChars) {
+  MemoryCounter counter;
+  Dictionary dict(config(), &counter);
+  std::mt19937_64 rng(5);
+  std::vector<double> values = {1.0,
+                                1.5,
+                                -1.5,
+                                0.5,
+                                0.1,
+                                1e15,
+                                1e15 - 0.5,
+                                999999999999999.9,
+                                123456789012.125,
+                                2.675,
+                                1.005,
+                                0.30000000000000004,
+                                9007199254740.991,
+                                1e-7};
+  for (int i = 0; i < 100000; ++i) {
+    const int decimals = 1 + static_cast<int>(rng() % 10);
+    const double m = static_cast<double>(rng() % 100000000000ULL);
+    values.push_back(m / std::pow(10.0, decimals));
+    values.push_back(-std::nextafter(values.back(), 0.0));
+    values.push_back(
+        std::bit_cast<double>((rng() & 0x000FFFFFFFFFFFFFULL) | ((1023ULL + rng() % 60) << 52)));
+    values.push_back(std::bit_cast<double>(rng() & 0x7FEFFFFFFFFFFFFFULL));
+    values.push_back((static_cast<double>(rng() % 1000000) + 0.5) / 100.0);
+  }
+  for (double d : values) {
+    if (!std::isfinite(d)) continue;
+    char buf[64];
+    std::string text(buf, std::to_chars(buf, buf + sizeof(buf), d).ptr);
+    if (text.find_first_of(".eE") == std::string::npos) text += ".0";
+    const std::string json = "{\"x\":" + text + "}";
+    const std::string body = encode(json, dict);
+    ASSERT_EQ(decode(body, dict), json) << "bits " << std::bit_cast<std::uint64_t>(d);
+    release_document(body, dict);
+  }
+}
+
 TEST(PackedCodecTest, EscapingMatchesRapidJsonWriter) {
   MemoryCounter counter;
   Dictionary dict(config(10'000, 0), &counter);
