@@ -485,8 +485,10 @@ void write_double(double d, JsonSink& out) {
 // A dictionary key or term: copied between quotes without a scan when it is plain; a
 // key is followed by its colon.
 // (Takes the parts of a Dictionary::JsonText: a 24-byte struct would travel through
-// memory, and reading it back stalls on store forwarding.)
-void write_text(std::string_view text, bool plain, JsonSink& out, bool key) {
+// memory, and reading it back stalls on store forwarding. Always inlined: it runs for
+// every key, and the call cost as much as the copy.)
+[[gnu::always_inline]] inline void write_text(std::string_view text, bool plain, JsonSink& out,
+                                              bool key) {
   if (!plain) {
     write_string(text, out);
     if (key) out.push_back(':');
