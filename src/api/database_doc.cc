@@ -526,10 +526,7 @@ Result<bool> Database::doc_update(std::string_view collection, std::string_view 
     // Paths and values are checked and parsed here, on the caller, like documents.
     std::vector<doc::ParsedDocument>& pool = scratch_batch(mutations.size());
     const std::span<doc::ParsedDocument> values(pool.data(), mutations.size());
-    struct Trim {
-      std::span<doc::ParsedDocument> used;
-      ~Trim() { trim_scratch(used); }
-    } trim{values};
+    const TrimScratch trim{pool, values};
     const doc::IngestLimits limits = impl_->ingest_limits();
     std::vector<doc::EditOp> ops(mutations.size());
     for (std::size_t i = 0; i < mutations.size(); ++i) {
