@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <limits>
 #include <map>
-#include <queue>
 #include <string>
 #include <vector>
 
@@ -41,47 +40,56 @@ const std::string* same_path(const Database::Impl::CollectionMeta& meta,
   return nullptr;
 }
 
-// Whether the collection has a sorted index on `path`.
-bool sorted_index_on(Database::Impl& impl, std::string_view collection,
-                     const std::vector<std::string>& path) {
-  std::lock_guard lock(impl.catalog_mutex);
-  auto it = impl.catalog.find(collection);
-  if (it == impl.catalog.end()) return false;
-  const std::string* text = same_path(it->second, path);
-  return text != nullptr && it->second.indexes.at(*text) == DocIndexType::kSorted;
-}
-
 // Hits in the request's order: sort values (missing last, reversed when descending),
 // then ids.
 bool hit_less(const Hit& a, const Hit& b, bool descending);
 
 // An ordered page with a limit, without building documents the page drops: every shard
-// returns its first offset + limit hits as ids and sort values only (a sorted-index walk
-// takes microseconds, so the caller runs those parts itself; scans run on all workers at
-// once); the caller merges, cuts the page, and fetches the JSON of the page's hits from
-// their shards. A shard written to in between (its generation moved) makes the attempt
+// returns its first offset + limit hits as ids and sort values only; the caller merges,
+// cuts the page, and fetches the JSON of the page's hits from their shards. Shards with a
+// sorted index on the order_by path walk it, which takes microseconds, so the caller runs
+// those parts itself (waking a worker would cost more); the others scan, on their own
+// workers at once. A shard written to in between (its generation moved) makes the attempt
 // start over; after a few, nullopt: the caller builds the page in one phase instead.
 Result<std::optional<std::vector<DocHit>>> find_page_in_two_phases(
     Database::Impl& impl, std::string_view collection, doc::CollectionShard::FindRequest request,
     const DocFindOptions& options) {
   constexpr int kAttempts = 3;
   request.with_json = false;
-  const bool indexed_walk = sorted_index_on(impl, collection, *request.order_by);
   struct Part {
     std::vector<Hit> hits;
     std::uint64_t generation = 0;
+    bool done = false;  // false: left for the parallel scan
+  };
+  auto find_part = [&](Shard& shard, bool walks_only) -> Result<Part> {
+    doc::CollectionShard* c = shard.collection(collection);
+    if (c == nullptr) return not_found(collection);
+    Part part;
+    if (walks_only && !c->has_sorted_index(*request.order_by)) return part;
+    c->find(request, part.hits);
+    part.generation = c->generation();
+    part.done = true;
+    return part;
   };
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    auto parts = impl.engine().call_all(
-        [&](Shard& shard) -> Result<Part> {
-          doc::CollectionShard* c = shard.collection(collection);
-          if (c == nullptr) return not_found(collection);
-          Part part;
-          c->find(request, part.hits);
-          part.generation = c->generation();
-          return part;
-        },
-        indexed_walk ? shard::Fanout::kInline : shard::Fanout::kParallel);
+    auto parts = impl.engine().call_all([&](Shard& shard) { return find_part(shard, true); });
+    bool scans = false;
+    for (const auto& part : parts) {
+      KORA_RETURN_IF_ERROR(part);
+      scans |= !part->done;
+    }
+    if (scans) {
+      auto scanned = impl.engine().call_all(
+          [&](Shard& shard) -> Result<Part> {
+            if (parts[shard.index]->done) return Part{};
+            return find_part(shard, false);
+          },
+          shard::Fanout::kParallel);
+      for (std::size_t s = 0; s < parts.size(); ++s) {
+        KORA_RETURN_IF_ERROR(scanned[s]);
+        if (!parts[s]->done) parts[s] = std::move(scanned[s]);
+      }
+    }
     struct Ref {
       Hit* hit;
       std::uint32_t shard;
@@ -97,30 +105,44 @@ Result<std::optional<std::vector<DocHit>>> find_page_in_two_phases(
     // their next hit) and stop at the page's end.
     std::vector<Ref> all;
     all.reserve(end);
-    std::vector<std::size_t> next(parts.size(), 0);
-    auto head = [&](std::uint32_t s) -> Hit& { return parts[s]->hits[next[s]]; };
-    auto later = [&](std::uint32_t a, std::uint32_t b) {
+    struct Cursor {
+      std::uint32_t shard;
+      std::size_t next;
+    };
+    auto head = [&](const Cursor& c) -> Hit& { return parts[c.shard]->hits[c.next]; };
+    auto later = [&](const Cursor& a, const Cursor& b) {
       return hit_less(head(b), head(a), options.descending);
     };
-    std::priority_queue<std::uint32_t, std::vector<std::uint32_t>, decltype(later)> heads(later);
+    std::vector<Cursor> heads;
+    heads.reserve(parts.size());
     for (std::uint32_t s = 0; s < parts.size(); ++s) {
-      if (!parts[s]->hits.empty()) heads.push(s);
+      if (!parts[s]->hits.empty()) heads.push_back({s, 0});
     }
+    std::make_heap(heads.begin(), heads.end(), later);
     while (all.size() < end && !heads.empty()) {
-      const std::uint32_t s = heads.top();
-      heads.pop();
-      all.push_back({&head(s), s});
-      if (++next[s] < parts[s]->hits.size()) heads.push(s);
+      std::pop_heap(heads.begin(), heads.end(), later);
+      Cursor& c = heads.back();
+      all.push_back({&head(c), c.shard});
+      if (++c.next < parts[c.shard]->hits.size()) {
+        std::push_heap(heads.begin(), heads.end(), later);
+      } else {
+        heads.pop_back();
+      }
     }
-    std::vector<std::vector<Hit*>> wanted(parts.size());
-    for (std::size_t i = begin; i < end; ++i) wanted[all[i].shard].push_back(all[i].hit);
+    // The page's hits grouped by shard, for one fetch per shard.
+    std::vector<Hit*> wanted;
+    wanted.reserve(end - begin);
     bool unchanged = true;
     for (std::uint32_t s = 0; s < parts.size() && unchanged; ++s) {
-      if (wanted[s].empty()) continue;
+      wanted.clear();
+      for (std::size_t i = begin; i < end; ++i) {
+        if (all[i].shard == s) wanted.push_back(all[i].hit);
+      }
+      if (wanted.empty()) continue;
       KORA_ASSIGN_OR_RETURN(unchanged, impl.engine().call(s, [&](Shard& shard) -> Result<bool> {
         doc::CollectionShard* c = shard.collection(collection);
         if (c == nullptr) return not_found(collection);
-        return c->fetch(parts[s]->generation, wanted[s], request.projection);
+        return c->fetch(parts[s]->generation, wanted, request.projection);
       }));
     }
     if (!unchanged) continue;

@@ -28,6 +28,9 @@ constexpr std::uint64_t kMaxHeapKeep = 1u << 14;
 constexpr std::uint64_t kProbeLimit = 64;
 // Hits whose records are prefetched together before they are decoded.
 constexpr std::size_t kPrefetchBatch = 16;
+// Up to this many hits still wanted, a sorted-index walk keeps a key's best documents by
+// insertion; beyond, it sorts.
+constexpr std::uint64_t kBoundedRoom = 32;
 
 // f(DocNumber) -> bool (false stops) over a bitmap, ascending, through CRoaring's own
 // iteration (faster than its iterator class).
@@ -85,7 +88,9 @@ void CollectionShard::write_json(DocNumber doc,
                                  std::span<const std::vector<std::string>> projection,
                                  std::string& out) const {
   const std::string_view body = record_body(arena_.get(doc));
-  out.reserve(out.size() + 2 * body.size() + 64);
+  // Room for the usual document in one allocation: the JSON is rarely more than twice the
+  // packed body, and the decoder's sink wants 256 bytes ahead (packed_codec.cc).
+  out.reserve(out.size() + 2 * body.size() + 256);
   if (projection.empty()) {
     decode_document(body, dictionary_, out);
   } else {
@@ -114,6 +119,11 @@ bool CollectionShard::fetch(std::uint64_t generation, std::span<Hit* const> hits
                             [&](DocNumber doc) { write_json(doc, projection, hits[i++]->json); });
   }
   return true;
+}
+
+bool CollectionShard::has_sorted_index(const QueryPath& path) const {
+  const CollectionIndexes::Index* index = indexes_.find(path);
+  return index != nullptr && index->sorted;
 }
 
 std::optional<std::uint64_t> CollectionShard::exact_count(const Query& query) {
@@ -185,6 +195,7 @@ void CollectionShard::find(const FindRequest& request, std::vector<Hit>& out) {
                  record_id(record), doc};
   };
   std::vector<Entry> picked;
+  picked.reserve(std::min<std::uint64_t>(keep, kPrefetchBatch));
 
   const CollectionIndexes::Index* index =
       order_path.present ? indexes_.find(*request.order_by) : nullptr;
@@ -207,39 +218,56 @@ void CollectionShard::find(const FindRequest& request, std::vector<Hit>& out) {
     auto scalars = [&] {
       // A key's documents as (id, doc): light to select and sort; full entries are made
       // for the kept ones only.
-      struct Member {
-        std::string_view id;
-        DocNumber doc;
-      };
-      std::vector<Member> group;
-      std::vector<DocNumber> members;
+      std::vector<IdOrdered>& group = walk_group_;
+      std::vector<DocNumber>& members = walk_docs_;
       index->sorted->for_each(request.descending, [&](const ScalarKey& key, const Bitmap& docs) {
         group.clear();
         members.clear();
         // Every document of a key has the key's value: only ids differ, and only the
-        // first few of them by id are needed.
-        auto add = [&](DocNumber doc) {
-          members.push_back(doc);
-          return true;
-        };
-        if (every_live || docs.cardinality() <= kProbeLimit) {
-          for_each_doc(docs, [&](DocNumber doc) { return candidate(doc) ? add(doc) : true; });
+        // first `room` of them by id are needed.
+        const std::uint64_t room = keep - picked.size();
+        if (every_live) {
+          // One copy (CRoaring copies array containers with memcpy) instead of a call per
+          // document.
+          members.resize(docs.cardinality());
+          docs.toUint32Array(members.data());
+        } else if (docs.cardinality() <= kProbeLimit) {
+          for_each_doc(docs, [&](DocNumber doc) {
+            if (candidates.set().contains(doc)) members.push_back(doc);
+            return true;
+          });
         } else {
-          for_each_doc(docs & candidates.set(), add);
+          for_each_doc(docs & candidates.set(), [&](DocNumber doc) {
+            members.push_back(doc);
+            return true;
+          });
         }
+        // A small page keeps its best `room` sorted as they come (a top-10 among a key's
+        // hundred documents inserts a few dozen times); a large one sorts at the end.
+        const bool bounded = room <= kBoundedRoom;
         // Only ids are read here, unless a WHERE must be checked on the records.
         with_records_prefetched(arena_, members, /*whole=*/!candidates.exact(), [&](DocNumber doc) {
-          if (is_match(doc)) group.push_back(Member{record_id(arena_.get(doc)), doc});
+          if (!is_match(doc)) return;
+          const IdOrdered m(record_id(arena_.get(doc)), doc);
+          if (!bounded) {
+            group.push_back(m);
+            return;
+          }
+          if (group.size() == room) {
+            if (!(m < group.back())) return;
+            group.pop_back();
+          }
+          group.insert(std::upper_bound(group.begin(), group.end(), m), m);
         });
-        const std::uint64_t room = keep - picked.size();
-        auto by_id = [](const Member& a, const Member& b) { return a.id < b.id; };
-        if (group.size() > room) {
-          std::nth_element(group.begin(), group.begin() + static_cast<std::ptrdiff_t>(room),
-                           group.end(), by_id);
-          group.resize(room);
+        if (!bounded) {
+          if (group.size() > room) {
+            std::nth_element(group.begin(), group.begin() + static_cast<std::ptrdiff_t>(room),
+                             group.end());
+            group.erase(group.begin() + static_cast<std::ptrdiff_t>(room), group.end());
+          }
+          std::sort(group.begin(), group.end());
         }
-        std::sort(group.begin(), group.end(), by_id);
-        for (const Member& m : group) {
+        for (const IdOrdered& m : group) {
           add_entry(picked, m.id, m.doc);
           picked.back().value = SortValue{SortValue::Kind::kScalar, key, {}};
         }

@@ -24,36 +24,7 @@ void append_varint(std::string& out, std::uint64_t value) {
   out.push_back(static_cast<char>(value));
 }
 
-// Reads the record header; returns {id length, has_ttl, bytes the header took}.
-struct RecordHeader {
-  std::uint64_t id_length;
-  bool has_ttl;
-  std::size_t size;
-};
-RecordHeader read_header(std::string_view record) {
-  std::uint64_t value = 0;
-  std::size_t i = 0;
-  for (int shift = 0; i < record.size(); shift += 7) {
-    const auto byte = static_cast<std::uint8_t>(record[i++]);
-    value |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) break;
-  }
-  return {value >> 1, (value & 1) != 0, i};
-}
-
 }  // namespace
-
-std::string_view record_id(std::string_view record) {
-  const RecordHeader h = read_header(record);
-  return record.substr(h.size, h.id_length);
-}
-
-std::string_view record_body(std::string_view record) {
-  const RecordHeader h = read_header(record);
-  return record.substr(h.size + h.id_length);
-}
-
-bool record_has_ttl(std::string_view record) { return (record[0] & 1) != 0; }
 
 CollectionShard::CollectionShard(const DocCollectionConfig& config, const core::Clock& clock,
                                  std::shared_ptr<UniqueRegistry> unique)

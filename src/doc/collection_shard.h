@@ -19,7 +19,9 @@
 // projection before calling.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -118,6 +120,8 @@ class CollectionShard {
   // (generation() unchanged); false otherwise, and nothing is filled.
   bool fetch(std::uint64_t generation, std::span<Hit* const> hits,
              std::span<const std::vector<std::string>> projection) const;
+  // Whether a sorted index on `path` can order a find (see collection_query.cc).
+  bool has_sorted_index(const QueryPath& path) const;
   // Changes with every write to the documents (not with compaction or TTL changes).
   std::uint64_t generation() const { return generation_; }
   std::uint64_t count(const Query& query);
@@ -165,6 +169,26 @@ class CollectionShard {
   void write_json(DocNumber doc, std::span<const std::vector<std::string>> projection,
                   std::string& out) const;
 
+  // A document's id with its first bytes as a number, so that ordering by id compares
+  // one integer and reads the ids' bytes only on a tie.
+  struct IdOrdered {
+    IdOrdered(std::string_view id_, DocNumber doc_) : head(id_head(id_)), id(id_), doc(doc_) {}
+    // The first 8 bytes, big-endian, zero-padded: a < b as numbers implies a < b as ids.
+    static std::uint64_t id_head(std::string_view id) {
+      unsigned char bytes[8] = {};
+      std::memcpy(bytes, id.data(), std::min<std::size_t>(id.size(), 8));
+      std::uint64_t head = 0;
+      for (unsigned char b : bytes) head = head << 8 | b;
+      return head;
+    }
+    friend bool operator<(const IdOrdered& a, const IdOrdered& b) {
+      return a.head != b.head ? a.head < b.head : a.id < b.id;
+    }
+    std::uint64_t head;
+    std::string_view id;
+    DocNumber doc;
+  };
+
   DocCollectionConfig config_;
   const core::Clock& clock_;
   MemoryCounter dictionary_bytes_;
@@ -183,17 +207,44 @@ class CollectionShard {
   IndexedValues old_values_;
   IndexedValues new_values_;
   std::vector<UniqueRegistry::Claim> claims_;
+  // Reused by ordered finds that walk a sorted index: one key's documents.
+  std::vector<DocNumber> walk_docs_;
+  std::vector<IdOrdered> walk_group_;
   std::uint64_t generation_ = 0;
   std::string_view editing_id_;  // the document update() is editing, for its unique check
   ExpireAt editing_expiry_;
   EditCheck unique_check_;  // built once: claims new_values_ for editing_id_
 };
 
+// The record header: {id length, has_ttl, bytes the header took}. Inline, as the
+// accessors below: queries call them once a document.
+struct RecordHeader {
+  std::uint64_t id_length;
+  bool has_ttl;
+  std::size_t size;
+};
+inline RecordHeader read_record_header(std::string_view record) {
+  std::uint64_t value = 0;
+  std::size_t i = 0;
+  for (int shift = 0; i < record.size(); shift += 7) {
+    const auto byte = static_cast<std::uint8_t>(record[i++]);
+    value |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) break;
+  }
+  return {value >> 1, (value & 1) != 0, i};
+}
+
 // The id stored at the front of a record.
-std::string_view record_id(std::string_view record);
+inline std::string_view record_id(std::string_view record) {
+  const RecordHeader h = read_record_header(record);
+  return record.substr(h.size, h.id_length);
+}
 // The packed body after the id.
-std::string_view record_body(std::string_view record);
+inline std::string_view record_body(std::string_view record) {
+  const RecordHeader h = read_record_header(record);
+  return record.substr(h.size + h.id_length);
+}
 // Whether the record's document has a TTL (an entry in the expiry table).
-bool record_has_ttl(std::string_view record);
+inline bool record_has_ttl(std::string_view record) { return (record[0] & 1) != 0; }
 
 }  // namespace kora::doc

@@ -28,18 +28,6 @@ unsigned char* put_varint(unsigned char* p, std::uint64_t value) {
   return p;
 }
 
-// The bytes were written by put_varint, so no bounds checks.
-const unsigned char* get_varint(const unsigned char* p, std::uint64_t* value) {
-  std::uint64_t v = 0;
-  for (int shift = 0;; shift += 7) {
-    const unsigned char byte = *p++;
-    v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) break;
-  }
-  *value = v;
-  return p;
-}
-
 std::size_t round_up_2(std::size_t n) { return (n + 1) & ~std::size_t{1}; }
 
 }  // namespace
@@ -61,15 +49,6 @@ RecordArena::~RecordArena() {
 
 std::uint64_t RecordArena::stored_bytes(DocNumber doc, std::size_t record_bytes) {
   return round_up_2(varint_size(record_bytes) + varint_size(doc) + record_bytes);
-}
-
-std::string_view RecordArena::record_at(std::uint32_t location) const {
-  const unsigned char* p = blocks_[block_of(location)].data + offset_of(location);
-  std::uint64_t length = 0;
-  std::uint64_t doc = 0;
-  p = get_varint(p, &length);
-  p = get_varint(p, &doc);
-  return {reinterpret_cast<const char*>(p), static_cast<std::size_t>(length)};
 }
 
 void RecordArena::prefetch(std::span<const DocNumber> docs, bool whole) const {
@@ -327,7 +306,7 @@ std::size_t RecordArena::step(std::size_t budget, bool all) {
       const std::uint32_t here = make_location(source_, cursor_);
       std::uint64_t length = 0;
       std::uint64_t doc = 0;
-      get_varint(get_varint(blocks_[source_].data + cursor_, &length), &doc);
+      read_varint(read_varint(blocks_[source_].data + cursor_, &length), &doc);
       const auto stored =
           static_cast<std::uint32_t>(stored_bytes(static_cast<DocNumber>(doc), length));
       if (doc < slots_.size() && slots_[doc] == here) {
@@ -367,7 +346,7 @@ RecordArena::Audit RecordArena::audit() const {
     for (std::uint32_t offset = 0; offset < b.used;) {
       std::uint64_t length = 0;
       std::uint64_t doc = 0;
-      get_varint(get_varint(b.data + offset, &length), &doc);
+      read_varint(read_varint(b.data + offset, &length), &doc);
       const std::uint64_t stored = stored_bytes(static_cast<DocNumber>(doc), length);
       if (doc < slots_.size() && slots_[doc] == make_location(i, offset)) {
         audit.live_bytes += stored;

@@ -171,7 +171,26 @@ class RecordArena {
     return (location & ((1u << kOffsetBits) - 1)) << 1;
   }
 
-  std::string_view record_at(std::uint32_t location) const;
+  // Inline: every query reads records through it, once a document.
+  std::string_view record_at(std::uint32_t location) const {
+    const unsigned char* p = blocks_[block_of(location)].data + offset_of(location);
+    std::uint64_t length = 0;
+    std::uint64_t doc = 0;
+    p = read_varint(p, &length);
+    p = read_varint(p, &doc);
+    return {reinterpret_cast<const char*>(p), static_cast<std::size_t>(length)};
+  }
+  // The bytes were written by the arena itself, so no bounds checks.
+  static const unsigned char* read_varint(const unsigned char* p, std::uint64_t* value) {
+    std::uint64_t v = 0;
+    for (int shift = 0;; shift += 7) {
+      const unsigned char byte = *p++;
+      v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+      if ((byte & 0x80) == 0) break;
+    }
+    *value = v;
+    return p;
+  }
   // Picks where `stored` bytes go (creating a block when needed) without accounting them.
   std::uint32_t place(std::uint32_t stored);
   // add_size + place, undoing add_size when place throws.

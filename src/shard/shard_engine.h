@@ -269,13 +269,26 @@ auto ShardEngine::call_all(F&& f, Fanout mode) -> std::vector<std::invoke_result
   using R = std::invoke_result_t<F&, Shard&>;
   using Call = CallTask<std::remove_reference_t<F>, R>;
   const std::uint32_t n = shard_count();
+  std::vector<R> results;
+  results.reserve(n);
+  // The shards before `first` are done.
+  std::uint32_t first = 0;
+  if (mode == Fanout::kInline) {
+    // Usually every shard is idle: run them all here without the bookkeeping below (a
+    // query of a few microseconds felt its allocations).
+    for (; first < n && try_enter_inline(*slots_[first]); ++first) {
+      results.push_back(run_guarded(f, data(*slots_[first])));
+      leave(*slots_[first]);
+    }
+    if (first == n) return results;
+  }
   std::vector<std::optional<R>> inline_results(n);
   // Tasks are not movable (atomics), so they live in a fixed array.
   std::unique_ptr<std::optional<Call>[]> tasks(new std::optional<Call>[n]);
   // kParallel: hand every shard but the last to its worker first, so they run while the
   // caller works on the last one.
   const std::uint32_t caller_shard = this->caller_shard();
-  for (std::uint32_t i = 0; i < n; ++i) {
+  for (std::uint32_t i = first; i < n; ++i) {
     Slot& slot = *slots_[i];
     const bool run_here = mode == Fanout::kInline || i == caller_shard;
     if (run_here && mode == Fanout::kInline && try_enter_inline(slot)) {
@@ -297,9 +310,7 @@ auto ShardEngine::call_all(F&& f, Fanout mode) -> std::vector<std::invoke_result
       enqueue(slot, own);
     }
   }
-  std::vector<R> results;
-  results.reserve(n);
-  for (std::uint32_t i = 0; i < n; ++i) {
+  for (std::uint32_t i = first; i < n; ++i) {
     if (tasks[i]) {
       wait(*tasks[i]);
       results.push_back(std::move(*tasks[i]->result));

@@ -1987,6 +1987,63 @@ TEST_P(DatabaseDocQueryTest, OrderByFollowsTheTotalOrderWithTiesAndMissingLast) 
   check_all("array index");
 }
 
+TEST_P(DatabaseDocQueryTest, TiesGoByIdBytesWhateverTheIdsShare) {
+  // Many documents tie on few values; their ids share long prefixes, are prefixes of one
+  // another, are shorter than 8 bytes or hold bytes above 0x7f (which sort after ASCII).
+  // Ordered pages of every size, with and without a WHERE, must follow (value, id bytes).
+  const std::vector<std::string> stems = {
+      "customer-0000",     "customer-", "custome",  "c",      "cu",
+      "\xc3\xa9t\xc3\xa9", "ab",        "abcdefgh", "abcdefg"};
+  struct Doc {
+    int v;
+    std::string id;
+    bool odd;
+  };
+  std::vector<Doc> docs;
+  for (int i = 0; i < 240; ++i) {
+    // Every id is distinct: i * 919 mod 1000 differs for every i below 1000.
+    std::string id = stems[static_cast<std::size_t>(i) % stems.size()];
+    if (i >= static_cast<int>(stems.size())) id += std::to_string(i * 919 % 1000);
+    docs.push_back({i % 3, id, i % 2 == 1});
+    put(id, R"({"v":)" + std::to_string(i % 3) + R"(,"odd":)" + (i % 2 ? "true" : "false") + "}");
+  }
+  ASSERT_EQ(count(), docs.size());
+  auto expected = [&](bool descending, bool odd_only) {
+    std::vector<std::pair<int, std::string>> order;
+    for (const Doc& d : docs) {
+      if (!odd_only || d.odd) order.emplace_back(descending ? -d.v : d.v, d.id);
+    }
+    // std::string compares bytes as unsigned char, as ids are ordered.
+    std::sort(order.begin(), order.end());
+    Ids ids;
+    for (const auto& e : order) ids.push_back(e.second);
+    return ids;
+  };
+  auto check = [&](const std::string& label) {
+    SCOPED_TRACE(label);
+    for (const bool desc : {false, true}) {
+      for (const char* where : {"", "odd = true"}) {
+        const Ids want = expected(desc, std::string_view(where) == "odd = true");
+        EXPECT_EQ(find(where, {.order_by = "v", .descending = desc}), want) << where;
+        for (std::uint64_t size : {1u, 9u, 10u, 31u, 32u, 33u, 100u}) {
+          Ids pages;
+          for (std::uint64_t offset = 0; offset < want.size(); offset += size) {
+            const Ids page =
+                find(where, {.limit = size, .offset = offset, .order_by = "v", .descending = desc});
+            pages.insert(pages.end(), page.begin(), page.end());
+          }
+          EXPECT_EQ(pages, want) << where << " page size " << size << " desc " << desc;
+        }
+      }
+    }
+  };
+  check("no index");
+  ASSERT_THAT(db_->doc_create_index("c", "v", DocIndexType::kSorted), IsOk());
+  check("sorted index");
+  ASSERT_THAT(db_->doc_create_index("c", "odd", DocIndexType::kHash), IsOk());
+  check("sorted and hash indexes");
+}
+
 TEST_P(DatabaseDocQueryTest, PagesWithoutOrderByNeverOverlapOrSkip) {
   std::vector<DocEntry> batch;
   std::vector<std::string> ids, jsons;
