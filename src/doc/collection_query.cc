@@ -31,6 +31,8 @@ constexpr std::size_t kPrefetchBatch = 16;
 // Up to this many hits still wanted, a sorted-index walk keeps a key's best documents by
 // insertion; beyond, it sorts.
 constexpr std::uint64_t kBoundedRoom = 32;
+// The sorted-index walk's scratch vectors keep at most this many slots between queries.
+constexpr std::size_t kRetainedWalk = 1024;
 
 // f(DocNumber) -> bool (false stops) over a bitmap, ascending, through CRoaring's own
 // iteration (faster than its iterator class).
@@ -273,6 +275,10 @@ void CollectionShard::find(const FindRequest& request, std::vector<Hit>& out) {
         }
         return picked.size() < keep;
       });
+      // A key of many documents (a boolean field's) grew them: do not hold that memory
+      // between queries, unaccounted. (Assigning {} would keep the capacity.)
+      if (members.capacity() > kRetainedWalk) std::vector<DocNumber>().swap(members);
+      if (group.capacity() > kRetainedWalk) std::vector<IdOrdered>().swap(group);
     };
     if (request.descending) {
       containers();
