@@ -31,8 +31,9 @@ constexpr std::size_t kPrefetchBatch = 16;
 // Up to this many hits still wanted, a sorted-index walk keeps a key's best documents by
 // insertion; beyond, it sorts.
 constexpr std::uint64_t kBoundedRoom = 32;
-// The sorted-index walk's scratch vectors keep at most this many slots between queries.
-constexpr std::size_t kRetainedWalk = 1024;
+// The sorted-index walk's scratch vectors keep at most this many bytes each between
+// queries (not counted in the storage figures).
+constexpr std::size_t kRetainedWalkBytes = 4096;
 
 // f(DocNumber) -> bool (false stops) over a bitmap, ascending, through CRoaring's own
 // iteration (faster than its iterator class).
@@ -125,7 +126,16 @@ bool CollectionShard::fetch(std::uint64_t generation, std::span<Hit* const> hits
 
 bool CollectionShard::has_sorted_index(const QueryPath& path) const {
   const CollectionIndexes::Index* index = indexes_.find(path);
-  return index != nullptr && index->sorted;
+  if (index == nullptr || !index->sorted) return false;
+  // A path no document here has ever held is not walked: every document would be missing
+  // it, so the order is by id alone, which takes a scan (better on the shard's worker).
+  PathId parent = kRootPath;
+  for (const std::string& segment : path) {
+    const std::optional<PathId> id = dictionary_.find_path(parent, /*in_array=*/false, segment);
+    if (!id) return false;
+    parent = *id;
+  }
+  return true;
 }
 
 std::optional<std::uint64_t> CollectionShard::exact_count(const Query& query) {
@@ -218,8 +228,8 @@ void CollectionShard::find(const FindRequest& request, std::vector<Hit>& out) {
       picked.insert(picked.end(), group.begin(), group.end());
     };
     auto scalars = [&] {
-      // A key's documents as (id, doc): light to select and sort; full entries are made
-      // for the kept ones only.
+      // A key's documents as IdOrdered (id, its first bytes, doc): light to select and
+      // sort; full entries are made for the kept ones only.
       std::vector<IdOrdered>& group = walk_group_;
       std::vector<DocNumber>& members = walk_docs_;
       index->sorted->for_each(request.descending, [&](const ScalarKey& key, const Bitmap& docs) {
@@ -277,8 +287,12 @@ void CollectionShard::find(const FindRequest& request, std::vector<Hit>& out) {
       });
       // A key of many documents (a boolean field's) grew them: do not hold that memory
       // between queries, unaccounted. (Assigning {} would keep the capacity.)
-      if (members.capacity() > kRetainedWalk) std::vector<DocNumber>().swap(members);
-      if (group.capacity() > kRetainedWalk) std::vector<IdOrdered>().swap(group);
+      if (members.capacity() * sizeof(DocNumber) > kRetainedWalkBytes) {
+        std::vector<DocNumber>().swap(members);
+      }
+      if (group.capacity() * sizeof(IdOrdered) > kRetainedWalkBytes) {
+        std::vector<IdOrdered>().swap(group);
+      }
     };
     if (request.descending) {
       containers();
