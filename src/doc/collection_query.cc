@@ -91,9 +91,11 @@ void CollectionShard::write_json(DocNumber doc,
                                  std::span<const std::vector<std::string>> projection,
                                  std::string& out) const {
   const std::string_view body = record_body(arena_.get(doc));
-  // Room for the usual document in one allocation: the JSON is rarely more than twice the
-  // packed body, and the decoder's sink wants 256 bytes ahead (packed_codec.cc).
-  out.reserve(out.size() + 2 * body.size() + 256);
+  // JSON text is rarely more than twice its packed body: one allocation instead of a
+  // string growing (and copying) four or five times. At least the 256 bytes the decoder's
+  // sink wants ahead (packed_codec.cc), which would otherwise reallocate at once. (Not
+  // more: the sink zero-fills the capacity before writing.)
+  out.reserve(out.size() + std::max<std::size_t>(2 * body.size() + 64, 256));
   if (projection.empty()) {
     decode_document(body, dictionary_, out);
   } else {

@@ -195,15 +195,7 @@ bool CollectionShard::get(std::string_view id, std::span<const std::vector<std::
                           std::string& out) {
   const std::optional<DocNumber> number = find(id, IdMap::hash(id));
   if (!number) return false;
-  const std::string_view body = record_body(arena_.get(*number));
-  // JSON text is rarely more than twice its packed body: one allocation instead of a
-  // string growing (and copying) four or five times.
-  out.reserve(out.size() + 2 * body.size() + 64);
-  if (projection.empty()) {
-    decode_document(body, dictionary_, out);
-  } else {
-    decode_projected(body, dictionary_, projection, out);
-  }
+  write_json(*number, projection, out);
   return true;
 }
 
