@@ -20,6 +20,7 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -175,10 +176,15 @@ class CollectionShard {
     IdOrdered(std::string_view id_, DocNumber doc_) : head(id_head(id_)), id(id_), doc(doc_) {}
     // The first 8 bytes, big-endian, zero-padded: a < b as numbers implies a < b as ids.
     static std::uint64_t id_head(std::string_view id) {
-      unsigned char bytes[8] = {};
-      std::memcpy(bytes, id.data(), std::min<std::size_t>(id.size(), 8));
       std::uint64_t head = 0;
-      for (unsigned char b : bytes) head = head << 8 | b;
+      if (id.size() >= 8) {
+        std::memcpy(&head, id.data(), 8);  // one load, not a memcpy call
+        if constexpr (std::endian::native == std::endian::little) head = __builtin_bswap64(head);
+        return head;
+      }
+      for (std::size_t i = 0; i < 8; ++i) {
+        head = head << 8 | (i < id.size() ? static_cast<unsigned char>(id[i]) : 0u);
+      }
       return head;
     }
     friend bool operator<(const IdOrdered& a, const IdOrdered& b) {
