@@ -116,6 +116,9 @@ inline const std::uint8_t* skip_value(PackedTag tag, const std::uint8_t* p) {
     case PackedTag::kInlineString:
     case PackedTag::kObject:
     case PackedTag::kArray: {
+      // Most lengths take one byte: the next value's address is then one load and one add
+      // away, which matters since skipping is a chain of such steps.
+      if (*p < 0x80) return p + 1 + *p;
       const std::uint64_t len = get_varint(p);
       return p + len;
     }
