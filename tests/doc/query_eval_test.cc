@@ -175,6 +175,25 @@ TEST(QueryEvalTest, MembersAreFoundInObjectsOfEveryWidth) {
   EXPECT_EQ(s.match_all("pad = '0123456789012345678901234567890123456789'"), padded);
 }
 
+// Skipping a value reads its length prefix: one byte below 128, more from there. Fields
+// after strings, arrays and objects of lengths around those edges are found.
+TEST(QueryEvalTest, FieldsAfterValuesOfEveryLengthWidth) {
+  Store s;
+  for (std::size_t n : {0u, 1u, 126u, 127u, 128u, 129u, 255u, 16383u, 16384u, 70000u}) {
+    const std::string text(n, 'a');
+    std::string array = "[";
+    for (std::size_t i = 0; i < n / 4; ++i) array += i ? ",\"b\"" : "\"b\"";
+    array += "]";
+    const std::string json = R"({"s":")" + text + R"(","a":)" + array + R"(,"o":{"t":")" + text +
+                             R"("},"after":)" + std::to_string(n) + "}";
+    const std::size_t d = s.add(json);
+    EXPECT_TRUE(s.match("after = " + std::to_string(n), d)) << n;
+    EXPECT_FALSE(s.match("after = " + std::to_string(n + 1), d)) << n;
+    EXPECT_TRUE(s.match("o.t = '" + text + "'", d)) << n;
+    EXPECT_EQ(s.match("a CONTAINS 'b'", d), n >= 4) << n;
+  }
+}
+
 TEST(QueryEvalTest, EqualityNeverCrossesTypes) {
   Store s;
   const std::size_t d =
